@@ -1,0 +1,41 @@
+"""Errors a user can cause. Each names what was wrong and, where it helps, what to do.
+
+The CLI and the API turn a :class:`LedgerError` into a one-line message and a non-zero exit or
+a 4xx answer; anything else is a bug and is logged as one.
+"""
+
+from __future__ import annotations
+
+
+class LedgerError(Exception):
+    """Base of every error that is the user's to fix; ``str(err)`` is the whole message."""
+
+
+class InputError(LedgerError):
+    """A value given on the command line, in a file or over the API is not acceptable."""
+
+
+class ConfigError(LedgerError):
+    """A node configuration, policy or calendar file is wrong; the message names file and field."""
+
+
+class NotFoundError(LedgerError):
+    """An item, unit or contact id that does not exist here."""
+
+
+class ConflictError(LedgerError):
+    """Someone else changed the same item at the same time, or the thing already exists."""
+
+
+class InvalidTransitionError(LedgerError):
+    """A lifecycle action that the item's current state does not allow."""
+
+    def __init__(self, item: str, state: str, action: str, allowed: list[str]) -> None:
+        self.item = item
+        self.state = state
+        self.action = action
+        self.allowed = allowed
+        now = ", ".join(allowed) if allowed else "nothing (the item is finished)"
+        super().__init__(
+            f"item {item} is {state}: '{action}' is not allowed now; allowed: {now}"
+        )
