@@ -36,6 +36,4 @@ class InvalidTransitionError(LedgerError):
         self.action = action
         self.allowed = allowed
         now = ", ".join(allowed) if allowed else "nothing (the item is finished)"
-        super().__init__(
-            f"item {item} is {state}: '{action}' is not allowed now; allowed: {now}"
-        )
+        super().__init__(f"item {item} is {state}: '{action}' is not allowed now; allowed: {now}")

@@ -1,0 +1,1 @@
+"""Application services: commands over the event store, and the node-local directory."""

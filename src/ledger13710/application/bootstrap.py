@@ -1,0 +1,188 @@
+"""The one place where a node is wired: config, directory, policy, calendar, store, clock.
+
+A node's data directory holds:
+
+- ``node.toml``     the node's configuration (a self-contained copy made by ``node init``)
+- ``nodes.json``    ids of the nodes of the federation (to route sub-assignments)
+- ``events.sqlite`` the event store, when the store kind is sqlite
+- ``directory.sqlite`` contact details (never in events: they can be corrected or erased)
+- ``boards.toml``   optional extra boards ("1+X")
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import msgspec
+
+from ledger13710.application.directory_store import DirectoryStore
+from ledger13710.application.ledger import LedgerApp
+from ledger13710.boards import load_boards
+from ledger13710.calendars import load_calendar, warn_if_uncovered
+from ledger13710.config import NodeConfig, dump_node_config, load_node_config, load_node_configs
+from ledger13710.domain.clock import Clock, ManualClock
+from ledger13710.domain.errors import ConfigError, InputError
+from ledger13710.domain.types import SHANGHAI
+from ledger13710.logging import get_logger
+from ledger13710.policies import load_policy
+
+log = get_logger("ledger13710.bootstrap")
+
+NOW_ENV = "LEDGER13710_NOW"
+
+
+class SystemClock:
+    """The wall clock, in Shanghai time."""
+
+    def now(self) -> datetime:
+        """The current instant."""
+        return datetime.now(SHANGHAI)
+
+
+def parse_time(text: str, what: str = "time") -> datetime:
+    """Parse an ISO date or date-time; naive values are Shanghai time."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(
+            f"bad {what} {text!r}: use ISO form such as 2016-10-20T09:00 or 2016-10-20"
+        ) from None
+    return value if value.tzinfo is not None else value.replace(tzinfo=SHANGHAI)
+
+
+def clock_from_env() -> Clock:
+    """A :class:`ManualClock` at ``$LEDGER13710_NOW`` when set (demos, tests), else the wall."""
+    fixed = os.environ.get(NOW_ENV, "").strip()
+    return ManualClock(parse_time(fixed, NOW_ENV)) if fixed else SystemClock()
+
+
+@dataclass
+class Node:
+    """A wired node: its config, its ledger application and its directory."""
+
+    dir: Path
+    config: NodeConfig
+    app: LedgerApp
+    directory_store: DirectoryStore
+
+    @property
+    def id(self) -> str:
+        """The node id (its government's unit id)."""
+        return self.config.node.id
+
+    def close(self) -> None:
+        """Release the store and the directory."""
+        self.app.close()
+        self.directory_store.close()
+
+
+_DSN_KEYS = {
+    "host": "POSTGRES_HOST",
+    "port": "POSTGRES_PORT",
+    "dbname": "POSTGRES_DBNAME",
+    "user": "POSTGRES_USER",
+    "password": "POSTGRES_PASSWORD",
+}
+_SCHEMA_RE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
+def store_env(cfg: NodeConfig, node_dir: Path) -> dict[str, str]:
+    """eventsourcing settings for the node's store."""
+    if cfg.store.kind == "sqlite":
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(node_dir / "events.sqlite"),
+        }
+    env = {"PERSISTENCE_MODULE": "eventsourcing.postgres", "POSTGRES_HOST": "127.0.0.1"}
+    for part in cfg.store.dsn.split():
+        key, _, value = part.partition("=")
+        if key not in _DSN_KEYS or not value:
+            raise ConfigError(
+                f"node {cfg.id}: [store].dsn part {part!r} is not one of "
+                f"{', '.join(k + '=…' for k in _DSN_KEYS)}"
+            )
+        env[_DSN_KEYS[key]] = value
+    if "POSTGRES_DBNAME" not in env or "POSTGRES_USER" not in env:
+        raise ConfigError(f"node {cfg.id}: [store].dsn needs dbname=… and user=…")
+    schema = cfg.store.schema or "ledger_" + re.sub(r"[^a-z0-9]", "_", cfg.id)
+    if not _SCHEMA_RE.fullmatch(schema):
+        raise ConfigError(f"node {cfg.id}: [store].schema {schema!r} is not a plain SQL name")
+    env["POSTGRES_SCHEMA"] = schema
+    return env
+
+
+def ensure_postgres_schema(env: dict[str, str]) -> None:
+    """Create the node's schema if it does not exist (eventsourcing creates only tables)."""
+    import psycopg  # noqa: PLC0415 - only nodes with a PostgreSQL store need the driver
+
+    conninfo = " ".join(f"{k}={env[v]}" for k, v in _DSN_KEYS.items() if v in env)
+    try:
+        with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{env["POSTGRES_SCHEMA"]}"')
+    except psycopg.Error as e:
+        raise ConfigError(f"cannot reach PostgreSQL ({conninfo}): {e}".strip()) from None
+
+
+def init_node(config_path: Path, node_dir: Path) -> Path:
+    """``node init``: make ``node_dir`` a node directory for the node in ``config_path``."""
+    cfg = load_node_config(config_path)
+    if (node_dir / "node.toml").exists():
+        raise InputError(f"{node_dir} is already a node directory (node.toml exists)")
+    node_dir.mkdir(parents=True, exist_ok=True)
+    resolved = msgspec.structs.replace(
+        cfg.node,
+        policy=_absolute(cfg.policy_ref(), config_path.parent),
+        calendar_overrides=str(cfg.calendar_overrides_path() or ""),
+    )
+    local = msgspec.structs.replace(cfg, node=resolved)
+    (node_dir / "node.toml").write_text(dump_node_config(local), "utf-8")
+    known = sorted(load_node_configs(config_path.parent))
+    (node_dir / "nodes.json").write_text(json.dumps(known), "utf-8")
+    node = open_node(node_dir)
+    node.close()
+    log.info("node_initialised", node=cfg.id, dir=str(node_dir), store=cfg.store.kind)
+    return node_dir
+
+
+def _absolute(ref: str, base: Path) -> str:
+    if ref.startswith("builtin:"):
+        return ref
+    return str((base / ref).resolve())
+
+
+def open_node(node_dir: Path, clock: Clock | None = None) -> Node:
+    """Open the node in ``node_dir`` (made by :func:`init_node`)."""
+    config_file = node_dir / "node.toml"
+    if not config_file.exists():
+        raise InputError(
+            f"{node_dir} is not a node directory (no node.toml); "
+            "create one with: ledger13710 node init --config nodes/<id>.toml --dir DIR"
+        )
+    cfg = load_node_config(config_file)
+    policy = load_policy(cfg.policy_ref())
+    calendar = load_calendar(cfg.calendar_overrides_path())
+    clock = clock or clock_from_env()
+    warn_if_uncovered(calendar, [clock.now().year], log)
+    directory_store = DirectoryStore(node_dir / "directory.sqlite")
+    directory_store.import_config(cfg)
+    nodes_file = node_dir / "nodes.json"
+    node_ids = json.loads(nodes_file.read_text("utf-8")) if nodes_file.exists() else []
+    env = store_env(cfg, node_dir)
+    if cfg.store.kind == "postgres":
+        ensure_postgres_schema(env)
+    app = LedgerApp(
+        node_id=cfg.id,
+        policy=policy,
+        calendar=calendar,
+        clock=clock,
+        directory=directory_store.directory(),
+        boards=load_boards(node_dir / "boards.toml"),
+        node_ids=node_ids,
+        env=env,
+    )
+    return Node(dir=node_dir, config=cfg, app=app, directory_store=directory_store)

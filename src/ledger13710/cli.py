@@ -1,0 +1,191 @@
+"""``ledger13710``: the command line of a node.
+
+Every command takes ``--json`` for scripts. Errors a user can cause print one line to stderr
+and exit 2; nothing is written by a refused command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from eventsourcing.persistence import PersistenceError
+
+from ledger13710 import cli_render as show
+from ledger13710.application.bootstrap import Node, init_node, open_node, parse_time
+from ledger13710.cli_items import add_item_commands
+from ledger13710.domain.errors import LedgerError
+from ledger13710.domain.lights import item_light, overdue_clocks
+from ledger13710.logging import configure
+
+DIR_ENV = "LEDGER13710_DIR"
+ACTOR_ENV = "LEDGER13710_ACTOR"
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _node(args: argparse.Namespace) -> Node:
+    return open_node(Path(args.dir))
+
+
+def cmd_node_init(args: argparse.Namespace) -> int:
+    """``node init``: create a node directory from a node TOML."""
+    node_dir = init_node(Path(args.config), Path(args.dir))
+    if args.json:
+        show.emit_json({"dir": str(node_dir), "config": args.config})
+    else:
+        show.out(f"node initialised in {node_dir} from {args.config}")
+    return 0
+
+
+def cmd_node_show(args: argparse.Namespace) -> int:
+    """``node show``: what this node is and holds."""
+    node = _node(args)
+    try:
+        app, cfg = node.app, node.config
+        info = {
+            "id": cfg.id,
+            "name": cfg.node.name,
+            "tier": cfg.node.tier.value,
+            "parent": cfg.node.parent,
+            "store": cfg.store.kind,
+            "policy": app.policy.version,
+            "calendar": app.calendar.version,
+            "units": len(app.directory.units()),
+            "log_position": app.recorder.max_notification_id() or 0,
+            "items": sum(1 for _ in app.item_ids()),
+        }
+    finally:
+        node.close()
+    if args.json:
+        show.emit_json(info)
+    else:
+        for k, v in info.items():
+            show.out(f"{k:>13}: {v}")
+    return 0
+
+
+def cmd_ledger(args: argparse.Namespace) -> int:
+    """``ledger``: the table of items with each clock and a light."""
+    node = _node(args)
+    try:
+        now = node.app.clock.now()
+        rows = []
+        for item in node.app.items():
+            if args.state and item.state != args.state:
+                continue
+            if args.board and item.board != args.board:
+                continue
+            if args.unit and args.unit not in (item.lead_unit, *item.co_units):
+                continue
+            if args.overdue and not overdue_clocks(item, now):
+                continue
+            if args.light and item_light(item, now) != args.light:
+                continue
+            rows.append(item)
+    finally:
+        node.close()
+    if args.json:
+        show.emit_json([show.item_json(i, now) for i in rows])
+    else:
+        show.print_all([show.ledger_table(rows, now)])
+    return 0
+
+
+def cmd_contact(args: argparse.Namespace) -> int:
+    """``contact set-phone`` / ``contact erase``: fix or erase personal data, never events."""
+    node = _node(args)
+    try:
+        if args.contact_cmd == "set-phone":
+            node.directory_store.set_phone(args.contact, args.phone)
+        else:
+            node.directory_store.erase_contact(args.contact)
+        contact = node.directory_store.directory().contact(args.contact)
+    finally:
+        node.close()
+    if args.json:
+        show.emit_json(contact)
+    else:
+        show.out(f"{contact.id}: {contact.name} {contact.phone}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command tree."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--dir", default=os.environ.get(DIR_ENV, "ledger-node"),
+        help=f"node data directory (default ${DIR_ENV} or ./ledger-node)",
+    )  # fmt: skip
+    common.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    common.add_argument(
+        "--now", help="act as if it were this time (ISO; for demos and drills), "
+        "also $LEDGER13710_NOW",
+    )  # fmt: skip
+    parser = argparse.ArgumentParser(
+        prog="ledger13710", description="13710 电子督办台账 — a node of the federated ledger"
+    )
+    parser.add_argument("--log-level", default="warning", help="debug, info, warning, error")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    node = sub.add_parser("node", help="create and inspect the node").add_subparsers(
+        dest="node_cmd", required=True, metavar="ACTION"
+    )
+    init = node.add_parser("init", parents=[common], help="create a node directory")
+    init.add_argument("--config", required=True, help="the node's TOML, e.g. nodes/sx.toml")
+    init.set_defaults(handler=cmd_node_init)
+    node.add_parser("show", parents=[common], help="what this node is").set_defaults(
+        handler=cmd_node_show
+    )
+
+    add_item_commands(sub, common, ACTOR_ENV)
+
+    ledger = sub.add_parser("ledger", parents=[common], help="the 台账: items, clocks, lights")
+    ledger.add_argument("--state", help="only items in this state")
+    ledger.add_argument("--board", help="only items of this board")
+    ledger.add_argument("--unit", help="only items this unit leads or co-handles")
+    ledger.add_argument("--light", choices=["green", "yellow", "red", "done"])
+    ledger.add_argument("--overdue", action="store_true", help="only items with a clock overdue")
+    ledger.set_defaults(handler=cmd_ledger)
+
+    contact = sub.add_parser("contact", help="correct or erase contact details").add_subparsers(
+        dest="contact_cmd", required=True, metavar="ACTION"
+    )
+    phone = contact.add_parser("set-phone", parents=[common], help="correct a phone number")
+    phone.add_argument("contact")
+    phone.add_argument("phone")
+    phone.set_defaults(handler=cmd_contact)
+    erase = contact.add_parser("erase", parents=[common], help="erase a person's details")
+    erase.add_argument("contact")
+    erase.set_defaults(handler=cmd_contact)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; return the exit status (0 ok, 2 user error, 70 internal error)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    configure(args.log_level, json=True)
+    if getattr(args, "now", None):
+        os.environ["LEDGER13710_NOW"] = args.now
+        parse_time(args.now, "--now")
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except LedgerError as e:
+        sys.stderr.write(f"ledger13710: error: {e}\n")
+        return 2
+    except PersistenceError as e:
+        sys.stderr.write(f"ledger13710: store error: {e}\n")
+        return 2
+    except Exception as e:
+        if os.environ.get("LEDGER13710_DEBUG"):
+            raise
+        sys.stderr.write(
+            f"ledger13710: internal error: {type(e).__name__}: {e} "
+            "(run again with LEDGER13710_DEBUG=1 for details, and report it)\n"
+        )
+        return 70

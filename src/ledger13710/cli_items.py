@@ -1,0 +1,178 @@
+"""``ledger13710 item …``: the lifecycle commands of one item."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ledger13710 import cli_render as show
+from ledger13710.application.bootstrap import open_node, parse_time
+from ledger13710.application.ledger import LedgerApp
+from ledger13710.domain.errors import InputError
+from ledger13710.domain.state import ItemState
+from ledger13710.domain.types import Severity, Source
+
+Action = Callable[[LedgerApp, argparse.Namespace], ItemState]
+
+
+def _run(action: Action, args: argparse.Namespace) -> int:
+    node = open_node(Path(args.dir))
+    try:
+        if not args.actor:
+            raise InputError("say who acts: --actor CONTACT_ID (or $LEDGER13710_ACTOR)")
+        item = action(node.app, args)
+        now = node.app.clock.now()
+    finally:
+        node.close()
+    if args.json:
+        show.emit_json(show.item_json(item, now))
+    else:
+        show.out(f"{item.number}: {show.STATE_ZH.get(item.state, item.state)}")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    node = open_node(Path(args.dir))
+    try:
+        item = node.app.item(args.number)
+        events = node.app.item_events(args.number)
+        now = node.app.clock.now()
+    finally:
+        node.close()
+    if args.json:
+        data = show.item_json(item, now)
+        data["events"] = [
+            {"topic": type(e).TOPIC, **{f: getattr(e, f) for f in e.__struct_fields__}}
+            for e in events
+        ]
+        show.emit_json(data)
+    else:
+        show.print_all(show.item_panel(item, events, now))
+    return 0
+
+
+def _milestone(text: str) -> tuple[str, Any]:
+    title, sep, when = text.rpartition("@")
+    if not sep or not title.strip():
+        raise InputError(f"bad --milestone {text!r}: use 'title@2016-12-01'")
+    return title.strip(), parse_time(when, "milestone date")
+
+
+def _register(app: LedgerApp, a: argparse.Namespace) -> ItemState:
+    return app.register(
+        title=a.title, source=a.source, board=a.board, severity=a.severity,
+        raising_unit=a.raising_unit, lead_unit=a.lead_unit, co_units=a.co_unit or [],
+        detail=a.detail, reference=a.reference, number=a.number, actor=a.actor, assign=a.assign,
+    )  # fmt: skip
+
+
+def _extend(app: LedgerApp, a: argparse.Namespace) -> ItemState:
+    until = parse_time(a.until, "--until") if a.until else None
+    if a.approve or a.deny:
+        return app.decide_extension(
+            a.number, actor=a.actor, clock=a.clock, approve=a.approve, reason=a.reason,
+            until=until,
+        )  # fmt: skip
+    if until is None:
+        raise InputError("an extension request needs --until (the due time asked for)")
+    return app.request_extension(
+        a.number, actor=a.actor, clock=a.clock, until=until, reason=a.reason
+    )
+
+
+def _plan(app: LedgerApp, a: argparse.Namespace) -> ItemState:
+    return app.plan(
+        a.number, actor=a.actor, reason=a.reason,
+        milestones=[_milestone(m) for m in a.milestone or []],
+        target_at=parse_time(a.target, "--target"),
+    )  # fmt: skip
+
+
+ACTIONS: dict[str, tuple[str, Action]] = {
+    "assign": ("交办: start the clocks", lambda app, a: app.assign(a.number, actor=a.actor,
+                                                                 note=a.note)),
+    "sub-assign": ("分解交办: a part to a lower unit", lambda app, a: app.sub_assign(
+        a.number, to_unit=a.to_unit, part=a.part, actor=a.actor)),
+    "deploy": ("研究部署", lambda app, a: app.deploy(a.number, actor=a.actor, note=a.note)),
+    "feedback": ("反馈", lambda app, a: app.feedback(a.number, actor=a.actor, content=a.content)),
+    "progress": ("进展", lambda app, a: app.progress(
+        a.number, actor=a.actor, content=a.content, milestone=a.milestone)),
+    "resolve": ("落实解决", lambda app, a: app.resolve(a.number, actor=a.actor,
+                                                        content=a.content)),
+    "plan": ("时间节点和方案", _plan),
+    "extend": ("延期: request, or --approve / --deny", _extend),
+    "return": ("退回 for rework", lambda app, a: app.return_for_rework(
+        a.number, actor=a.actor, reason=a.reason)),
+    "urge": ("催办", lambda app, a: app.urge(a.number, actor=a.actor, message=a.message)),
+    "close-out": ("销号", lambda app, a: app.close_out(a.number, actor=a.actor,
+                                                       verdict=a.verdict)),
+    "cancel": ("撤销, with reason and approval", lambda app, a: app.cancel(
+        a.number, actor=a.actor, reason=a.reason, approved_by=a.approved_by)),
+}  # fmt: skip
+
+#: extra arguments per action: (flag, options)
+ARGS: dict[str, list[tuple[str, dict[str, Any]]]] = {
+    "assign": [("--note", {"default": ""})],
+    "sub-assign": [("--to-unit", {"required": True}), ("--part", {"required": True})],
+    "deploy": [("--note", {"default": ""})],
+    "feedback": [("--content", {"required": True})],
+    "progress": [("--content", {"required": True}), ("--milestone", {"type": int, "default": 0})],
+    "resolve": [("--content", {"required": True})],
+    "plan": [
+        ("--reason", {"required": True}),
+        ("--milestone", {"action": "append", "help": "title@date, repeatable, in order"}),
+        ("--target", {"required": True, "help": "when the problem will be solved"}),
+    ],
+    "extend": [
+        ("--clock", {"required": True, "help": "deploy, feedback, resolve, milestone-N"}),
+        ("--until", {"help": "requested (or approved) due time"}),
+        ("--reason", {"default": ""}),
+        ("--approve", {"action": "store_true"}),
+        ("--deny", {"action": "store_true"}),
+    ],
+    "return": [("--reason", {"required": True})],
+    "urge": [("--message", {"required": True})],
+    "close-out": [("--verdict", {"required": True})],
+    "cancel": [("--reason", {"required": True}), ("--approved-by", {"required": True})],
+}
+
+
+def add_item_commands(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: argparse.ArgumentParser,
+    actor_env: str,
+) -> None:
+    """Add ``item register|assign|…|show`` to the command tree."""
+    acting = argparse.ArgumentParser(add_help=False, parents=[common])
+    acting.add_argument(
+        "--actor", default=os.environ.get(actor_env, ""),
+        help=f"contact id of who acts (default ${actor_env}); their unit acts",
+    )  # fmt: skip
+    items = sub.add_parser("item", help="one item's lifecycle").add_subparsers(
+        dest="item_cmd", required=True, metavar="ACTION"
+    )
+    reg = items.add_parser("register", parents=[acting], help="立项: create an item")
+    reg.add_argument("--title", required=True)
+    reg.add_argument("--source", required=True, choices=[s.value for s in Source])
+    reg.add_argument("--board", required=True, help="board id, e.g. daily, key-work")
+    reg.add_argument("--severity", default="general", choices=[s.value for s in Severity])
+    reg.add_argument("--raising-unit", required=True, help="unit that raises the item")
+    reg.add_argument("--lead-unit", required=True, help="牵头单位")
+    reg.add_argument("--co-unit", action="append", help="协办单位, repeatable")
+    reg.add_argument("--detail", default="")
+    reg.add_argument("--reference", default="", help="meeting or document reference")
+    reg.add_argument("--number", help="explicit item number (default: issued by the node)")
+    reg.add_argument("--assign", action="store_true", help="交办 at once: start the clocks")
+    reg.set_defaults(handler=lambda a: _run(_register, a))
+    for name, (help_text, action) in ACTIONS.items():
+        p = items.add_parser(name, parents=[acting], help=help_text)
+        p.add_argument("number", help="item number, e.g. sx-2016-0001")
+        for flag, opts in ARGS[name]:
+            p.add_argument(flag, **opts)
+        p.set_defaults(handler=lambda a, act=action: _run(act, a))
+    shw = items.add_parser("show", parents=[common], help="an item, its clocks and timeline")
+    shw.add_argument("number")
+    shw.set_defaults(handler=_show)

@@ -1,0 +1,52 @@
+"""Snapshots of long-lived items and the projector that folds stored events into an item."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from ledger13710.domain import events as ev
+from ledger13710.domain.item import Item
+from ledger13710.domain.state import ItemState, evolve
+
+
+class ItemSnapshot(msgspec.Struct, frozen=True, kw_only=True):
+    """A snapshot of a long-lived item, so loading it does not replay every event."""
+
+    TOPIC = "ledger13710.item.Snapshot.v1"
+
+    originator_id: UUID
+    originator_version: int
+    timestamp: datetime
+    state: ItemState
+
+    @classmethod
+    def take(cls, aggregate: Item) -> ItemSnapshot:
+        """Freeze the aggregate's current state."""
+        return cls(
+            originator_id=aggregate.id,
+            originator_version=aggregate.version,
+            timestamp=aggregate.state.updated_at,
+            state=copy_state(aggregate.state),
+        )
+
+
+ev.EVENT_TYPES[ItemSnapshot.TOPIC] = ItemSnapshot
+
+
+def copy_state(state: ItemState) -> ItemState:
+    """A deep, independent copy (snapshots must not share mutable parts with live state)."""
+    return msgspec.json.decode(msgspec.json.encode(state), type=ItemState)
+
+
+def project_item(item: Item | None, events: Any) -> Item | None:
+    """Fold stored events (and at most one leading snapshot) into an :class:`Item`."""
+    state = item.state if item is not None else None
+    for e in events:
+        state = copy_state(e.state) if isinstance(e, ItemSnapshot) else evolve(state, e)
+    if state is None:
+        return None
+    return item if item is not None and item.state is state else Item(state)
