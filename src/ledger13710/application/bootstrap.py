@@ -107,6 +107,7 @@ def store_env(cfg: NodeConfig, node_dir: Path) -> dict[str, str]:
                 f"{', '.join(k + '=…' for k in _DSN_KEYS)}"
             )
         env[_DSN_KEYS[key]] = value
+    env.setdefault("POSTGRES_PASSWORD", "")  # trust or .pgpass auth: no password in config
     if "POSTGRES_DBNAME" not in env or "POSTGRES_USER" not in env:
         raise ConfigError(f"node {cfg.id}: [store].dsn needs dbname=… and user=…")
     schema = cfg.store.schema or "ledger_" + re.sub(r"[^a-z0-9]", "_", cfg.id)

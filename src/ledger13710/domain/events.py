@@ -210,6 +210,24 @@ class Cancelled(ItemEvent, frozen=True, kw_only=True):
     approved_by: str
 
 
+@event("PartReviewed")
+class PartReviewed(ItemEvent, frozen=True, kw_only=True):
+    """A review decision on a sub-assigned part that lives on a lower node.
+
+    Recorded on the parent (the decider's log); the lower node applies it to the part.
+    ``action`` is one of ``return``, ``close-out``, ``extend-approve``, ``extend-deny``,
+    ``urge``.
+    """
+
+    child_id: UUID
+    child_number: str
+    host_node: str
+    action: str
+    text: str
+    clock: str = ""
+    until: datetime | None = None
+
+
 LIFECYCLE_EVENTS: tuple[type[ItemEvent], ...] = tuple(
     cls for cls in EVENT_TYPES.values() if issubclass(cls, ItemEvent)
 )

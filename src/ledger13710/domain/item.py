@@ -15,6 +15,12 @@ from uuid import UUID, uuid5
 from ledger13710.domain import events as ev
 from ledger13710.domain.directory import government_of, is_within
 from ledger13710.domain.errors import InputError, InvalidTransitionError
+from ledger13710.domain.lifecycle import (
+    ALLOWED,
+    PART_ACTIONS,
+    allowed_actions,
+    may_supervise,
+)
 from ledger13710.domain.state import FINISHED, ItemState, State, evolve
 from ledger13710.domain.types import Deadline
 
@@ -22,47 +28,13 @@ from ledger13710.domain.types import Deadline
 #: every node, so a redelivered assignment or a re-imported row cannot create a second item.
 ITEM_NAMESPACE = UUID("6f1c5e0e-13a7-4c10-9a1d-7a3b0f13c710")
 
-OPEN = (State.ASSIGNED, State.DEPLOYED, State.IN_PROGRESS, State.PLANNED)
-
-#: action -> states in which it is allowed
-ALLOWED: dict[str, tuple[State, ...]] = {
-    "assign": (State.REGISTERED,),
-    "sub-assign": OPEN,
-    "deploy": (State.ASSIGNED,),
-    "feedback": (State.DEPLOYED,),
-    "progress": (State.IN_PROGRESS, State.PLANNED),
-    "resolve": (State.IN_PROGRESS, State.PLANNED),
-    "plan": (State.IN_PROGRESS, State.PLANNED),
-    "extend": OPEN,
-    "extend-decision": (*OPEN, State.RESOLVED),
-    "return": (State.IN_PROGRESS, State.RESOLVED),
-    "urge": OPEN,
-    "close-out": (State.RESOLVED,),
-    "cancel": (State.REGISTERED, *OPEN, State.RESOLVED),
-}
-
 
 def item_id(number: str) -> UUID:
     """The aggregate id of the item with this number."""
     return uuid5(ITEM_NAMESPACE, number)
 
 
-def allowed_actions(state: State) -> list[str]:
-    """Actions the lifecycle allows in ``state`` (before any role check)."""
-    return [a for a, states in ALLOWED.items() if state in states]
-
-
 E = TypeVar("E", bound=ev.ItemEvent)
-
-
-def may_supervise(actor_unit: str, raising_unit: str) -> bool:
-    """The raising unit, its government, or the general office of it or of a government above."""
-    if actor_unit == raising_unit:
-        return True
-    actor_gov = government_of(actor_unit)
-    if not is_within(raising_unit, actor_gov):
-        return False
-    return actor_unit == actor_gov or actor_unit.endswith("/general-office")
 
 
 class Item:
@@ -217,9 +189,12 @@ class Item:
         self._check("sub-assign")
         self._require_lead("sub-assign", unit)
         lead_gov = government_of(self.state.lead_unit)
-        if to_unit == self.state.lead_unit or not is_within(to_unit, lead_gov):
+        if to_unit in (self.state.lead_unit, lead_gov, *self.state.co_units) or not is_within(
+            to_unit, lead_gov
+        ):
             raise InputError(
-                f"item {self.state.number}: a part can go only to a unit under {lead_gov}, "
+                f"item {self.state.number}: a part can go only to a unit under {lead_gov} "
+                "(not the lead or a co-unit), "
                 f"not {to_unit}"
             )
         if any(c.unit == to_unit for c in self.state.children.values()):
@@ -254,6 +229,37 @@ class Item:
             child_state=child.state.value,
             child_version=child.version,
         )
+
+    def review_part(
+        self,
+        *,
+        child_number: str,
+        action: str,
+        text: str,
+        now: datetime,
+        actor: str,
+        unit: str,
+        clock: str = "",
+        until: datetime | None = None,
+    ) -> ev.PartReviewed:
+        """A review decision on a part that lives on a lower node (it applies it there)."""
+        self._check("review-part")
+        ref = next((c for c in self.state.children.values() if c.number == child_number), None)
+        if ref is None:
+            raise InputError(f"item {self.state.number} has no part {child_number}")
+        if action not in PART_ACTIONS:
+            raise InputError(f"unknown review action {action!r}; one of: {', '.join(PART_ACTIONS)}")
+        if not may_supervise(unit, self.state.lead_unit):
+            raise InputError(
+                f"part {child_number}: '{action}' is for {self.state.lead_unit} (which gave the "
+                f"part), its government or a general office above it, not {unit}"
+            )
+        _need_text(text, "a reason or message")
+        return self._emit(
+            ev.PartReviewed, now, actor, unit,
+            child_id=item_id(child_number), child_number=child_number, host_node=ref.host_node,
+            action=action, text=text, clock=clock, until=until,
+        )  # fmt: skip
 
     def deploy(self, *, note: str, now: datetime, actor: str, unit: str) -> None:
         """研究部署: the "1"."""
@@ -441,3 +447,14 @@ class Item:
 def _need_text(value: str, what: str) -> None:
     if not value.strip():
         raise InputError(f"missing {what}")
+
+
+__all__ = [
+    "ALLOWED",
+    "ITEM_NAMESPACE",
+    "PART_ACTIONS",
+    "Item",
+    "allowed_actions",
+    "item_id",
+    "may_supervise",
+]

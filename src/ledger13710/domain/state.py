@@ -100,7 +100,12 @@ class ItemState(msgspec.Struct, kw_only=True):
         """Deadlines still to be met, earliest first."""
         if self.state in FINISHED or self.state is State.RESOLVED:
             return []  # a resolved item waits for review: no clock runs against the unit
-        pending = [d for c, d in self.deadlines.items() if c not in self.met]
+        planned = PLAN_TARGET in self.deadlines  # the plan's target supersedes the resolve clock
+        pending = [
+            d
+            for c, d in self.deadlines.items()
+            if c not in self.met and not (planned and c == Clock.RESOLVE)
+        ]
         return sorted(pending, key=lambda d: d.due_at)
 
 
@@ -144,21 +149,25 @@ def _apply(s: ItemState, e: ev.ItemEvent) -> None:  # noqa: PLR0912, PLR0915 - o
                 ref.state, ref.version = e.child_state, e.child_version
         case ev.Deployed():
             s.state = State.DEPLOYED
-            s.met[Clock.DEPLOY] = e.timestamp
+            _meet(s, Clock.DEPLOY, e.timestamp)
         case ev.FeedbackSubmitted():
             s.state = State.IN_PROGRESS
-            s.met[Clock.FEEDBACK] = e.timestamp
+            _meet(s, Clock.FEEDBACK, e.timestamp)
         case ev.ProgressReported():
             if e.milestone:
-                s.met[milestone_clock(e.milestone)] = e.timestamp
+                _meet(s, milestone_clock(e.milestone), e.timestamp)
         case ev.Resolved():
             s.state = State.RESOLVED
-            s.met[Clock.RESOLVE] = e.timestamp
+            _meet(s, Clock.RESOLVE, e.timestamp)
             if PLAN_TARGET in s.deadlines:
-                s.met[PLAN_TARGET] = e.timestamp
+                _meet(s, PLAN_TARGET, e.timestamp)
         case ev.PlanSubmitted():
             s.state = State.PLANNED
             s.plan_milestones = len(e.milestones)
+            for old in [c for c in s.deadlines if c.startswith("milestone-")]:
+                del s.deadlines[old]  # a revised plan replaces the old milestones
+                s.met.pop(old, None)
+                s.pending_extensions.pop(old, None)
             for d in e.deadlines:
                 s.deadlines[d.clock] = d
                 s.met.pop(d.clock, None)
@@ -194,6 +203,11 @@ def _apply(s: ItemState, e: ev.ItemEvent) -> None:  # noqa: PLR0912, PLR0915 - o
             s.state = State.CANCELLED
             s.finished_at = e.timestamp
             s.cancel_reason = e.reason
+
+
+def _meet(s: ItemState, clock: str, at: datetime) -> None:
+    s.met[clock] = at
+    s.pending_extensions.pop(clock, None)  # a met clock needs no extension any more
 
 
 def evolve(state: ItemState | None, event: ev.ItemEvent) -> ItemState:

@@ -1,0 +1,214 @@
+"""The plumbing every node ledger shares: store wiring, loading, saving, clocks.
+
+The recorder is a *process* recorder: besides events it keeps tracking records, so a message
+from another node (an assignment, a review decision) is applied exactly once, atomically with
+the events it causes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    IntegrityError,
+    Mapper,
+    ProcessRecorder,
+    Tracking,
+)
+
+from ledger13710.application.mapper import MsgspecMapper
+from ledger13710.boards import Board
+from ledger13710.domain import events as ev
+from ledger13710.domain.calendar import WorkCalendar
+from ledger13710.domain.clock import Clock
+from ledger13710.domain.directory import Directory
+from ledger13710.domain.errors import ConflictError, InputError, NotFoundError
+from ledger13710.domain.item import Item, item_id
+from ledger13710.domain.numbering import Numbering, project_numbering
+from ledger13710.domain.policy import Policy
+from ledger13710.domain.snapshot import ItemSnapshot, project_item
+from ledger13710.domain.state import ItemState
+from ledger13710.domain.types import Clock as ClockName
+from ledger13710.domain.types import Deadline, Severity
+from ledger13710.logging import get_logger
+
+log = get_logger("ledger13710.ledger")
+
+
+class LedgerBase(Application[UUID]):
+    """Store wiring, reading and saving; the commands live in subclasses."""
+
+    name = "ledger13710"
+    is_snapshotting_enabled = True
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Item: 20}
+    snapshotting_projectors: ClassVar[dict[type[Any], Any]] = {Item: project_item}
+    snapshot_class = ItemSnapshot
+
+    def __init__(
+        self,
+        *,
+        node_id: str,
+        policy: Policy,
+        calendar: WorkCalendar,
+        clock: Clock,
+        directory: Directory,
+        boards: Mapping[str, Board],
+        node_ids: Sequence[str] = (),
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.node_id = node_id
+        self.policy = policy
+        self.calendar = calendar
+        self.clock = clock
+        self.directory = directory
+        self.boards = dict(boards)
+        self.node_ids = frozenset(node_ids) | {node_id}
+        base = {"AGGREGATE_CACHE_MAXSIZE": "1000", "COMPRESSOR_TOPIC": ""}
+        super().__init__(env={**base, **(env or {})})
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        """Store msgspec Structs (the stock mapper cannot)."""
+        return MsgspecMapper()
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        """A recorder that also keeps tracking records (see :meth:`save_tracked`)."""
+        return self.factory.process_recorder()
+
+    def save_tracked(self, source: str, position: int, *aggregates: Any) -> bool:
+        """Save ``aggregates`` together with "message ``position`` of ``source`` applied".
+
+        Returns False, writing nothing, when that message was applied before.
+        """
+        recorder = self.recorder
+        assert isinstance(recorder, ProcessRecorder)
+        if recorder.has_tracking_id(source, position):
+            return False
+        processing = ProcessingEvent[UUID](tracking=Tracking(source, position))
+        processing.collect_events(*aggregates)
+        try:
+            recordings = self._record(processing)
+        except IntegrityError:
+            if recorder.has_tracking_id(source, position):
+                return False
+            raise
+        self._take_snapshots(processing)
+        self._notify(recordings)
+        return True
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def item(self, number: str) -> ItemState:
+        """The current state of item ``number``."""
+        return self.load(number).state
+
+    def item_events(self, number: str) -> list[ev.ItemEvent]:
+        """Every stored event of item ``number``, oldest first."""
+        self.load(number)
+        return [e for e in self.events.get(item_id(number)) if isinstance(e, ev.ItemEvent)]
+
+    def item_ids(self) -> Iterator[UUID]:
+        """Ids of every item registered in this node's log, in log order."""
+        start = 1
+        while True:
+            batch = self.recorder.select_notifications(
+                start=start, limit=500, topics=[ev.Registered.TOPIC]
+            )
+            for n in batch:
+                yield UUID(str(n.originator_id))
+            if len(batch) < 500:
+                return
+            start = batch[-1].id + 1
+
+    def items(self) -> Iterator[ItemState]:
+        """Every item's current state (the views issue replaces this with a projection)."""
+        for iid in self.item_ids():
+            yield self.aggregate(iid).state
+
+    def aggregate(self, iid: UUID) -> Item:
+        agg: Item = self.repository.get(iid, projector_func=project_item)
+        return agg
+
+    def load(self, number: str) -> Item:
+        try:
+            return self.aggregate(item_id(number))
+        except AggregateNotFoundError:
+            raise NotFoundError(f"no item {number!r} on node {self.node_id}") from None
+
+    def _counter(self, year: int) -> Numbering:
+        try:
+            agg: Numbering = self.repository.get(
+                Numbering.id_for(self.node_id, year), projector_func=project_numbering
+            )
+        except AggregateNotFoundError:
+            agg = Numbering(self.node_id, year)
+        return agg
+
+    def _clocks(self, item: Item, now: datetime) -> list[Deadline]:
+        severity = Severity(item.state.severity)
+        deadlines = [
+            self.policy.deadline(c, now, severity, self.calendar)
+            for c in (ClockName.DEPLOY, ClockName.FEEDBACK, ClockName.RESOLVE)
+        ]
+        self._warn_fallback(item.state.number, deadlines)
+        return deadlines
+
+    def _warn_fallback(self, number: str, deadlines: Sequence[Deadline]) -> None:
+        for d in deadlines:
+            if d.calendar_fallback:
+                log.warning(
+                    "calendar_year_not_covered",
+                    node=self.node_id,
+                    item=number,
+                    clock=d.clock,
+                    due_at=d.due_at.isoformat(),
+                    detail="no official holiday data for this year: counted weekends only; "
+                    "add the year to the calendar overrides file",
+                )
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    def _actor_unit(self, actor: str) -> str:
+        return self.directory.contact(actor).unit
+
+    def _act(self, number: str, actor: str, command: Callable[[Item, str], None]) -> ItemState:
+        unit = self._actor_unit(actor)
+        item = self.load(number)
+        command(item, unit)
+        parent = self._parent_to_update(item)
+        self._save(number, item, parent)
+        return item.state
+
+    def _parent_to_update(self, item: Item) -> Item | None:
+        pid = item.state.parent_id
+        if pid is None:
+            return None
+        try:
+            parent = self.aggregate(pid)
+        except AggregateNotFoundError:
+            return None  # the parent lives on an upper node; federation carries the update
+        parent.child_updated(item.state, self.clock.now())
+        return parent
+
+    def _save(self, number: str, *aggregates: Any, exists: str = "") -> None:
+        try:
+            self.save(*aggregates)
+        except IntegrityError:
+            if exists:
+                raise ConflictError(exists) from None
+            raise ConflictError(
+                f"item {number} was changed by someone else at the same time; "
+                "look at it again and retry"
+            ) from None
+
+
+def check_choice(what: str, value: str, allowed: list[str]) -> None:
+    if value not in allowed:
+        raise InputError(f"unknown {what} {value!r}; choose one of: {', '.join(allowed)}")
+
+
+__all__ = ["LedgerBase", "check_choice"]

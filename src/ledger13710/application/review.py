@@ -1,0 +1,150 @@
+"""Review decisions (退回, 催办, 延期审批, 销号, 撤销), locally or on a part that lives below.
+
+A part sub-assigned to a unit on a lower node is not in this node's store. A decision on it is
+recorded here as :class:`PartReviewed` on the parent item (the decider's log) and federation
+delivers it to the lower node, which applies it to the part.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from eventsourcing.application import AggregateNotFoundError
+
+from ledger13710.application.base import LedgerBase
+from ledger13710.domain.errors import NotFoundError
+from ledger13710.domain.item import Item, item_id
+from ledger13710.domain.state import ItemState, State
+
+
+class ReviewApp(LedgerBase):
+    """The raising side's decisions."""
+
+    def decide_extension(
+        self,
+        number: str,
+        *,
+        actor: str,
+        clock: str,
+        approve: bool,
+        reason: str = "",
+        until: datetime | None = None,
+    ) -> ItemState:
+        """延期审批: approve (to ``until`` or the requested time) or deny."""
+        now = self.clock.now()
+        action = "extend-approve" if approve else "extend-deny"
+        remote = self._review_remote(number, actor, action, reason, clock=clock, until=until)
+        if remote is not None:
+            return remote
+
+        def decide(it: Item, unit: str) -> None:
+            deadline = None
+            pending = it.state.pending_extensions.get(clock)
+            if approve and pending is not None:
+                previous = it.state.deadlines[clock]
+                due = until or pending.requested_due
+                deadline = self.policy.extended_deadline(previous, due, now, self.calendar)
+            it.decide_extension(
+                clock=clock, deadline=deadline, reason=reason, now=now, actor=actor, unit=unit
+            )
+
+        return self._act(number, actor, decide)
+
+    def return_for_rework(self, number: str, *, actor: str, reason: str) -> ItemState:
+        """退回."""
+        remote = self._review_remote(number, actor, "return", reason)
+        if remote is not None:
+            return remote
+        now = self.clock.now()
+        return self._act(
+            number,
+            actor,
+            lambda it, u: it.return_for_rework(reason=reason, now=now, actor=actor, unit=u),
+        )
+
+    def urge(self, number: str, *, actor: str, message: str) -> ItemState:
+        """催办."""
+        remote = self._review_remote(number, actor, "urge", message)
+        if remote is not None:
+            return remote
+        now = self.clock.now()
+        return self._act(
+            number, actor, lambda it, u: it.urge(message=message, now=now, actor=actor, unit=u)
+        )
+
+    def close_out(self, number: str, *, actor: str, verdict: str) -> ItemState:
+        """销号: the item, and with it every resolved part below it, here or on lower nodes."""
+        remote = self._review_remote(number, actor, "close-out", verdict)
+        if remote is not None:
+            return remote
+        unit = self._actor_unit(actor)
+        item = self.load(number)
+        now = self.clock.now()
+        closed = self.close_out_tree(item, verdict=verdict, now=now, actor=actor, unit=unit)
+        self._save(number, *closed, self._parent_to_update(item))
+        return item.state
+
+    def close_out_tree(
+        self, item: Item, *, verdict: str, now: datetime, actor: str, unit: str
+    ) -> list[Item]:
+        """Close ``item`` out after closing its resolved parts (remote ones by decision)."""
+        closed: list[Item] = []
+        for ref in list(item.state.children.values()):
+            if ref.state != State.RESOLVED:
+                continue
+            if ref.host_node != self.node_id:
+                item.review_part(
+                    child_number=ref.number, action="close-out", text=verdict,
+                    now=now, actor=actor, unit=unit,
+                )  # fmt: skip
+                continue
+            child = self.aggregate(item_id(ref.number))
+            closed += self.close_out_tree(child, verdict=verdict, now=now, actor=actor, unit=unit)
+            item.child_updated(child.state, now)
+        item.close_out(verdict=verdict, now=now, actor=actor, unit=unit)
+        return [*closed, item]
+
+    def cancel(self, number: str, *, actor: str, reason: str, approved_by: str) -> ItemState:
+        """撤销, with reason and approval."""
+        if approved_by:
+            self.directory.contact(approved_by)
+        now = self.clock.now()
+        return self._act(
+            number,
+            actor,
+            lambda it, u: it.cancel(
+                reason=reason, approved_by=approved_by, now=now, actor=actor, unit=u
+            ),
+        )
+
+    def _review_remote(
+        self,
+        number: str,
+        actor: str,
+        action: str,
+        text: str,
+        *,
+        clock: str = "",
+        until: datetime | None = None,
+    ) -> ItemState | None:
+        """Record a decision on a part hosted below; None when ``number`` is a local item."""
+        try:
+            self.aggregate(item_id(number))
+        except AggregateNotFoundError:
+            pass
+        else:
+            return None
+        parent_number, dash, _ = number.rpartition("-")
+        try:
+            parent = self.aggregate(item_id(parent_number)) if dash else None
+        except AggregateNotFoundError:
+            parent = None
+        if parent is None or not any(c.number == number for c in parent.state.children.values()):
+            raise NotFoundError(f"no item {number!r} on node {self.node_id}")
+        unit = self._actor_unit(actor)
+        parent.review_part(
+            child_number=number, action=action, text=text, now=self.clock.now(),
+            actor=actor, unit=unit, clock=clock, until=until,
+        )  # fmt: skip
+        self._save(parent_number, parent)
+        return parent.state

@@ -1,0 +1,1 @@
+"""Federation over NATS JetStream: events flow up, assignments and review decisions flow down."""
