@@ -169,11 +169,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     configure(args.log_level, json=True)
-    if getattr(args, "now", None):
-        os.environ["LEDGER13710_NOW"] = args.now
-        parse_time(args.now, "--now")
     handler: Handler = args.handler
     try:
+        if getattr(args, "now", None):
+            parse_time(args.now, "--now")
+            os.environ["LEDGER13710_NOW"] = args.now
         return handler(args)
     except LedgerError as e:
         sys.stderr.write(f"ledger13710: error: {e}\n")

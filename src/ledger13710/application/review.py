@@ -14,7 +14,7 @@ from eventsourcing.application import AggregateNotFoundError
 from ledger13710.application.base import LedgerBase
 from ledger13710.domain.errors import NotFoundError
 from ledger13710.domain.item import Item, item_id
-from ledger13710.domain.state import ItemState, State
+from ledger13710.domain.state import FINISHED, ItemState, State
 
 
 class ReviewApp(LedgerBase):
@@ -105,17 +105,46 @@ class ReviewApp(LedgerBase):
         return [*closed, item]
 
     def cancel(self, number: str, *, actor: str, reason: str, approved_by: str) -> ItemState:
-        """撤销, with reason and approval."""
+        """撤销, with reason and approval: the item and every open part below it."""
         if approved_by:
             self.directory.contact(approved_by)
+        remote = self._review_remote(number, actor, "cancel", reason, approved_by=approved_by)
+        if remote is not None:
+            return remote
+        unit = self._actor_unit(actor)
+        item = self.load(number)
         now = self.clock.now()
-        return self._act(
-            number,
-            actor,
-            lambda it, u: it.cancel(
-                reason=reason, approved_by=approved_by, now=now, actor=actor, unit=u
-            ),
+        cancelled = self.cancel_tree(
+            item, reason=reason, approved_by=approved_by, now=now, actor=actor, unit=unit
         )
+        self._save(number, *cancelled, self._parent_to_update(item))
+        return item.state
+
+    def cancel_tree(
+        self, item: Item, *, reason: str, approved_by: str, now: datetime, actor: str, unit: str
+    ) -> list[Item]:
+        """Cancel ``item``'s open parts (remote ones by decision), then ``item`` itself."""
+        cancelled: list[Item] = []
+        for ref in list(item.state.children.values()):
+            if ref.state in FINISHED:
+                continue
+            if ref.host_node != self.node_id:
+                item.review_part(
+                    child_number=ref.number, action="cancel", text=reason, now=now,
+                    actor=actor, unit=unit, approved_by=approved_by,
+                )  # fmt: skip
+                continue
+            child = self.aggregate(item_id(ref.number))
+            cancelled += self.cancel_tree(
+                child, reason=reason, approved_by=approved_by, now=now, actor=actor, unit=unit
+            )
+            item.child_updated(child.state, now)
+        item.cancel(reason=reason, approved_by=approved_by, now=now, actor=actor, unit=unit)
+        return [*cancelled, item]
+
+    def _is_local(self, number: str) -> bool:
+        """Whether item ``number`` has events in this node's store (one indexed read)."""
+        return bool(self.recorder.select_events(item_id(number), limit=1))
 
     def _review_remote(
         self,
@@ -126,13 +155,10 @@ class ReviewApp(LedgerBase):
         *,
         clock: str = "",
         until: datetime | None = None,
+        approved_by: str = "",
     ) -> ItemState | None:
         """Record a decision on a part hosted below; None when ``number`` is a local item."""
-        try:
-            self.aggregate(item_id(number))
-        except AggregateNotFoundError:
-            pass
-        else:
+        if self._is_local(number):
             return None
         parent_number, dash, _ = number.rpartition("-")
         try:
@@ -144,7 +170,7 @@ class ReviewApp(LedgerBase):
         unit = self._actor_unit(actor)
         parent.review_part(
             child_number=number, action=action, text=text, now=self.clock.now(),
-            actor=actor, unit=unit, clock=clock, until=until,
+            actor=actor, unit=unit, clock=clock, until=until, approved_by=approved_by,
         )  # fmt: skip
         self._save(parent_number, parent)
         return parent.state

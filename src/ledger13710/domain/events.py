@@ -216,7 +216,7 @@ class PartReviewed(ItemEvent, frozen=True, kw_only=True):
 
     Recorded on the parent (the decider's log); the lower node applies it to the part.
     ``action`` is one of ``return``, ``close-out``, ``extend-approve``, ``extend-deny``,
-    ``urge``.
+    ``urge``, ``cancel``.
     """
 
     child_id: UUID
@@ -226,6 +226,7 @@ class PartReviewed(ItemEvent, frozen=True, kw_only=True):
     text: str
     clock: str = ""
     until: datetime | None = None
+    approved_by: str = ""
 
 
 LIFECYCLE_EVENTS: tuple[type[ItemEvent], ...] = tuple(

@@ -21,7 +21,7 @@ from ledger13710.domain.lifecycle import (
     allowed_actions,
     may_supervise,
 )
-from ledger13710.domain.state import FINISHED, ItemState, State, evolve
+from ledger13710.domain.state import FINISHED, ItemState, State, copy_state, evolve
 from ledger13710.domain.types import Deadline
 
 #: Namespace for deterministic item ids: the same item number always maps to the same id, on
@@ -57,6 +57,12 @@ class Item:
     @version.setter
     def version(self, value: int) -> None:
         self.state.version = value
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Item:
+        """A fast deep copy (the repository copies cached items before every command)."""
+        clone = Item(copy_state(self.state))
+        clone._pending = list(self._pending)
+        return clone
 
     def collect_events(self) -> Sequence[ev.ItemEvent]:
         """Hand over the events emitted since the last save."""
@@ -241,6 +247,7 @@ class Item:
         unit: str,
         clock: str = "",
         until: datetime | None = None,
+        approved_by: str = "",
     ) -> ev.PartReviewed:
         """A review decision on a part that lives on a lower node (it applies it there)."""
         self._check("review-part")
@@ -258,7 +265,7 @@ class Item:
         return self._emit(
             ev.PartReviewed, now, actor, unit,
             child_id=item_id(child_number), child_number=child_number, host_node=ref.host_node,
-            action=action, text=text, clock=clock, until=until,
+            action=action, text=text, clock=clock, until=until, approved_by=approved_by,
         )  # fmt: skip
 
     def deploy(self, *, note: str, now: datetime, actor: str, unit: str) -> None:

@@ -30,7 +30,7 @@ ALLOWED: dict[str, tuple[State, ...]] = {
 }
 
 #: review decisions an upper node may send down for a part hosted on a lower node
-PART_ACTIONS = ("return", "close-out", "extend-approve", "extend-deny", "urge")
+PART_ACTIONS = ("return", "close-out", "extend-approve", "extend-deny", "urge", "cancel")
 
 
 def allowed_actions(state: State) -> list[str]:

@@ -10,7 +10,7 @@ import msgspec
 
 from ledger13710.domain import events as ev
 from ledger13710.domain.item import Item
-from ledger13710.domain.state import ItemState, evolve
+from ledger13710.domain.state import ItemState, copy_state, evolve
 
 
 class ItemSnapshot(msgspec.Struct, frozen=True, kw_only=True):
@@ -37,11 +37,6 @@ class ItemSnapshot(msgspec.Struct, frozen=True, kw_only=True):
 ev.EVENT_TYPES[ItemSnapshot.TOPIC] = ItemSnapshot
 
 
-def copy_state(state: ItemState) -> ItemState:
-    """A deep, independent copy (snapshots must not share mutable parts with live state)."""
-    return msgspec.json.decode(msgspec.json.encode(state), type=ItemState)
-
-
 def project_item(item: Item | None, events: Any) -> Item | None:
     """Fold stored events (and at most one leading snapshot) into an :class:`Item`."""
     state = item.state if item is not None else None
@@ -50,3 +45,6 @@ def project_item(item: Item | None, events: Any) -> Item | None:
     if state is None:
         return None
     return item if item is not None and item.state is state else Item(state)
+
+
+__all__ = ["ItemSnapshot", "copy_state", "project_item"]

@@ -109,6 +109,11 @@ class ItemState(msgspec.Struct, kw_only=True):
         return sorted(pending, key=lambda d: d.due_at)
 
 
+def copy_state(state: ItemState) -> ItemState:
+    """A deep, independent copy (snapshots and cached items share nothing with live state)."""
+    return msgspec.json.decode(msgspec.json.encode(state), type=ItemState)
+
+
 def _registered(e: ev.Registered) -> ItemState:
     return ItemState(
         id=e.originator_id,
