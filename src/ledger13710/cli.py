@@ -16,6 +16,7 @@ from eventsourcing.persistence import PersistenceError
 
 from ledger13710 import cli_render as show
 from ledger13710.application.bootstrap import Node, init_node, open_node, parse_time
+from ledger13710.cli_federation import add_node_commands
 from ledger13710.cli_items import add_item_commands
 from ledger13710.domain.errors import LedgerError
 from ledger13710.domain.lights import item_light, overdue_clocks
@@ -140,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     node.add_parser("show", parents=[common], help="what this node is").set_defaults(
         handler=cmd_node_show
     )
+    add_node_commands(node, common)
 
     add_item_commands(sub, common, ACTOR_ENV)
 

@@ -65,6 +65,7 @@ class Review(msgspec.Struct, frozen=True, kw_only=True, tag="review"):
     actor: str
     unit: str
     at: datetime
+    approved_by: str = ""
 
 
 InboxMessage = Assignment | Review
@@ -87,7 +88,7 @@ def outbound_message(app: LedgerApp, seq: int, event: object) -> tuple[str, Inbo
         return event.host_node, Review(
             upper=app.node_id, upper_seq=seq, child_number=event.child_number,
             action=event.action, text=event.text, clock=event.clock, until=event.until,
-            actor=event.actor, unit=event.unit, at=event.timestamp,
+            actor=event.actor, unit=event.unit, at=event.timestamp, approved_by=event.approved_by,
         )  # fmt: skip
     return None
 
@@ -138,6 +139,10 @@ def _review(app: LedgerApp, r: Review) -> list[Item]:
         item.urge(message=r.text, now=now, actor=actor, unit=unit)
     elif r.action == "close-out":
         return app.close_out_tree(item, verdict=r.text, now=now, actor=actor, unit=unit)
+    elif r.action == "cancel":
+        return app.cancel_tree(
+            item, reason=r.text, approved_by=r.approved_by, now=now, actor=actor, unit=unit
+        )
     elif r.action in ("extend-approve", "extend-deny"):
         deadline = None
         pending = item.state.pending_extensions.get(r.clock)

@@ -1,0 +1,57 @@
+"""``ledger13710 node run`` and ``node status``: the federation side of a node."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ledger13710 import cli_render as show
+from ledger13710.application.bootstrap import open_node
+from ledger13710.replication.daemon import run_node
+from ledger13710.replication.replica_store import ReplicaStore
+from ledger13710.replication.status import node_status
+
+
+def cmd_node_run(args: argparse.Namespace) -> int:
+    """``node run``: replicate upward, ingest the subtree, serve the inbox, until stopped."""
+    return run_node(Path(args.dir), args.nats)
+
+
+def cmd_node_status(args: argparse.Namespace) -> int:
+    """``node status``: replication lag per origin."""
+    node = open_node(Path(args.dir))
+    store = ReplicaStore(node.dir / "replicas.sqlite")
+    try:
+        status = node_status(node, store)
+    finally:
+        store.close()
+        node.close()
+    if args.json:
+        show.emit_json(status)
+        return 0
+    own = status.own
+    age = "—" if own.oldest_unreplicated_age_s is None else f"{own.oldest_unreplicated_age_s:.1f}s"
+    show.out(
+        f"{own.origin} (own log): local {own.last_local}, published {own.last_published}, "
+        f"acknowledged by parent {own.last_acked_by_parent}, backlog {own.backlog}, "
+        f"oldest unreplicated {age}"
+    )
+    for r in status.replicas:
+        flag = f"  BLOCKED: {r.blocked}" if r.blocked else ""
+        q = f"  quarantined {r.quarantined}" if r.quarantined else ""
+        show.out(
+            f"  {r.origin}: applied {r.last_applied} ({r.records} records), seen {r.seen}{q}{flag}"
+        )
+    return 0
+
+
+def add_node_commands(
+    node: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    """Add ``node run`` and ``node status``."""
+    run = node.add_parser("run", parents=[common], help="run the node's federation process")
+    run.add_argument("--nats", help="NATS server URL (default: from nats.json in the node dir)")
+    run.set_defaults(handler=cmd_node_run)
+    node.add_parser("status", parents=[common], help="replication lag per origin").set_defaults(
+        handler=cmd_node_status
+    )

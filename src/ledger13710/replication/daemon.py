@@ -1,0 +1,234 @@
+"""``ledger13710 node run``: a node's federation process.
+
+One asyncio process per node runs, side by side:
+
+- the **publisher** (own log → JetStream, and inbox messages for lower nodes),
+- the **ingester** (descendants' logs → replica store, gap refetch, roll-up, acks),
+- the **inbox consumer** (assignments and review decisions from above → local ledger),
+- the **fetch responder** ("events after seq N", served from the node's own store),
+- the **ack listener** (the parent's ingest position of this node's log).
+
+The ledger itself stays synchronous; every store call runs in a worker thread so the event loop
+never blocks. Commands keep arriving through the CLI (another process) meanwhile: the SQLite
+store is shared through WAL, the publisher follows the log by position.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import nats
+import nats.errors
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.client import JetStreamContext
+
+from ledger13710.application.bootstrap import Node, open_node
+from ledger13710.application.inbound import accept, inbox_decoder
+from ledger13710.domain.errors import ConfigError
+from ledger13710.logging import get_logger
+from ledger13710.replication.envelope import (
+    H_MSG_ID,
+    FetchReply,
+    fetch_reply_encoder,
+    fetch_request_decoder,
+)
+from ledger13710.replication.ingester import Ingester
+from ledger13710.replication.publisher import Publisher, read_log
+from ledger13710.replication.replica_store import ReplicaStore
+from ledger13710.replication.subjects import (
+    INBOX_STREAM,
+    ack_subject,
+    consumer_name,
+    fetch_subject,
+    inbox_subject,
+    reply_prefix,
+)
+
+log = get_logger("ledger13710.node")
+
+PARENT_ACK = "parent_ack"
+
+
+class NatsSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """``nats.json`` in the node directory: where and as whom the node connects."""
+
+    url: str
+    user: str
+    password: str
+
+
+def load_settings(node_dir: Path, url: str | None = None) -> NatsSettings:
+    """Read ``nats.json``; ``url`` overrides its server address."""
+    path = node_dir / "nats.json"
+    try:
+        settings = msgspec.json.decode(path.read_bytes(), type=NatsSettings)
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path} is missing: it holds the node's NATS url, user and password "
+            "(written by `ledger13710 nats credentials`)"
+        ) from None
+    except msgspec.DecodeError as e:
+        raise ConfigError(f"{path}: {e}") from None
+    return msgspec.structs.replace(settings, url=url) if url else settings
+
+
+def write_settings(node_dir: Path, settings: NatsSettings) -> None:
+    """Write ``nats.json`` (owner-only permissions: it holds a password)."""
+    path = node_dir / "nats.json"
+    path.write_bytes(msgspec.json.encode(settings))
+    path.chmod(0o600)
+
+
+async def connect(node_id: str, settings: NatsSettings) -> Client:
+    """Connect as the node, retrying until the server is there; reconnect forever after."""
+    while True:
+        try:
+            return await nats.connect(
+                settings.url,
+                user=settings.user,
+                password=settings.password,
+                name=f"ledger13710:{node_id}",
+                inbox_prefix=reply_prefix(node_id),
+                max_reconnect_attempts=-1,
+                reconnect_time_wait=0.5,
+                connect_timeout=2,
+                error_cb=_on_error(node_id),
+                allow_reconnect=True,
+            )
+        except (nats.errors.Error, OSError) as e:
+            log.warning("nats_connect_failed", node=node_id, url=settings.url, error=repr(e))
+            await asyncio.sleep(1.0)
+
+
+def _on_error(node_id: str) -> Any:
+    async def on_error(e: Exception) -> None:
+        log.warning("nats_error", node=node_id, error=repr(e))
+
+    return on_error
+
+
+class NodeProcess:
+    """The federation side of one node."""
+
+    def __init__(self, node: Node, settings: NatsSettings) -> None:
+        self.node = node
+        self.app = node.app
+        self.id = node.id
+        self.settings = settings
+        self.store = ReplicaStore(node.dir / "replicas.sqlite")
+        self.stop = asyncio.Event()
+
+    async def run(self) -> None:
+        """Run every part until SIGTERM / SIGINT (or :attr:`stop` is set)."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, self.stop.set)
+        nc = await connect(self.id, self.settings)
+        js = nc.jetstream(timeout=10)
+        await nc.subscribe(fetch_subject(self.id), cb=self._serve_fetch)
+        await nc.subscribe(ack_subject(self.id), cb=self._on_ack)
+        tasks = [
+            asyncio.create_task(Publisher(self.app, self.store, js).run(self.stop)),
+            asyncio.create_task(self._supervise("ingest", self._ingest, nc, js)),
+            asyncio.create_task(self._supervise("inbox", self._inbox, nc, js)),
+        ]
+        log.info("node_running", node=self.id, url=self.settings.url)
+        await self.stop.wait()
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(3):
+                await nc.close()
+        self.store.close()
+        log.info("node_stopped", node=self.id)
+
+    async def _supervise(self, name: str, part: Any, nc: Client, js: JetStreamContext) -> None:
+        """Keep a part running: log and restart it after a failure (e.g. during an outage)."""
+        while not self.stop.is_set():
+            try:
+                await part(nc, js)
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                log.warning("part_restarting", node=self.id, part=name, error=repr(e))
+                await asyncio.sleep(1.0)
+
+    async def _ingest(self, nc: Client, js: JetStreamContext) -> None:
+        await Ingester(self.app, self.store, nc, js).run(self.stop)
+
+    async def _inbox(self, nc: Client, js: JetStreamContext) -> None:
+        durable = consumer_name("inbox", self.id)
+        await js.add_consumer(
+            INBOX_STREAM,
+            ConsumerConfig(
+                name=durable, durable_name=durable, filter_subject=inbox_subject(self.id),
+                ack_policy=AckPolicy.EXPLICIT, deliver_policy=DeliverPolicy.ALL, ack_wait=30,
+            ),
+        )  # fmt: skip
+        sub = await js.pull_subscribe_bind(durable, stream=INBOX_STREAM)
+        while not self.stop.is_set():
+            try:
+                msgs = await sub.fetch(64, timeout=0.5)
+            except (TimeoutError, nats.errors.TimeoutError):
+                continue
+            for m in msgs:
+                await self._accept(m)
+                await m.ack()
+
+    async def _accept(self, m: Msg) -> None:
+        try:
+            message = inbox_decoder.decode(m.data)
+        except msgspec.DecodeError as e:
+            log.error("inbox_bad_message", node=self.id, msg_id=_msg_id(m), reason=str(e))
+            return
+        outcome = await asyncio.to_thread(accept, self.app, message)
+        log.info(
+            "inbox_message", node=self.id, upper=message.upper, upper_seq=message.upper_seq,
+            item=message.child_number, outcome=outcome,
+        )  # fmt: skip
+
+    async def _serve_fetch(self, m: Msg) -> None:
+        try:
+            request = fetch_request_decoder.decode(m.data)
+        except msgspec.DecodeError:
+            return
+        limit = max(1, min(request.limit, 500))
+        records = await asyncio.to_thread(read_log, self.app, self.id, request.after, limit)
+        last = await asyncio.to_thread(self.app.recorder.max_notification_id) or 0
+        await m.respond(
+            fetch_reply_encoder.encode(FetchReply(origin=self.id, records=records, last=last))
+        )
+
+    async def _on_ack(self, m: Msg) -> None:
+        with contextlib.suppress(ValueError):
+            await asyncio.to_thread(self.store.set_position, PARENT_ACK, int(m.data))
+
+
+def _msg_id(m: Msg) -> str:
+    return (m.headers or {}).get(H_MSG_ID, "")
+
+
+def run_node(node_dir: Path, url: str | None = None) -> int:
+    """Run the node in ``node_dir`` until it is told to stop."""
+    settings = load_settings(node_dir, url)
+    node = open_node(node_dir)
+    try:
+        asyncio.run(NodeProcess(node, settings).run())
+    finally:
+        node.close()
+    return 0
+
+
+def settings_json(settings: NatsSettings) -> str:
+    """Settings as JSON without the password (for status output)."""
+    return json.dumps({"url": settings.url, "user": settings.user})

@@ -1,0 +1,277 @@
+"""A parent's copy of its descendants' logs, kept per origin, apart from its own log.
+
+Every record is written **in the same transaction** as the origin's new position, so a crash
+or a restart neither loses nor applies anything twice — also long after JetStream's duplicate
+window. A record that fails its checks is quarantined, never applied, and its origin waits
+behind it (``blocked``) until an operator retries: there is no silent gap.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ledger13710.replication.envelope import BadRecordError, Record, check_record
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS replica_events (
+    origin TEXT NOT NULL, seq INTEGER NOT NULL, prev INTEGER NOT NULL, topic TEXT NOT NULL,
+    originator_id TEXT NOT NULL, originator_version INTEGER NOT NULL, state BLOB NOT NULL,
+    hash TEXT NOT NULL, published_ns INTEGER NOT NULL, ingested_ns INTEGER NOT NULL,
+    PRIMARY KEY (origin, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS replica_by_originator
+    ON replica_events (originator_id, originator_version);
+CREATE TABLE IF NOT EXISTS replica_positions (
+    origin TEXT PRIMARY KEY, last_seq INTEGER NOT NULL, count INTEGER NOT NULL,
+    seen_seq INTEGER NOT NULL DEFAULT 0, last_ingested_ns INTEGER NOT NULL DEFAULT 0,
+    blocked TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS quarantine (
+    origin TEXT NOT NULL, seq INTEGER NOT NULL, reason TEXT NOT NULL, record TEXT NOT NULL,
+    received_ns INTEGER NOT NULL, PRIMARY KEY (origin, seq)
+);
+CREATE TABLE IF NOT EXISTS outbound (
+    name TEXT PRIMARY KEY, position INTEGER NOT NULL, updated_ns INTEGER NOT NULL
+);
+"""
+
+
+@dataclass
+class BatchResult:
+    """What one :meth:`ReplicaStore.apply` did."""
+
+    applied: list[Record] = field(default_factory=list)
+    duplicates: int = 0
+    gaps: dict[str, int] = field(default_factory=dict)  # origin -> last applied seq
+    quarantined: list[tuple[Record, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class OriginStatus:
+    """Replication position of one origin as this node sees it."""
+
+    origin: str
+    last_seq: int
+    count: int
+    seen_seq: int
+    last_ingested_ns: int
+    blocked: str
+    quarantined: int
+
+
+class ReplicaStore:
+    """``replicas.sqlite`` in the node's data directory."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._lock = threading.Lock()
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        """Close the database."""
+        self._db.close()
+
+    # -- ingest ------------------------------------------------------------------------------
+
+    def apply(self, records: Iterable[Record]) -> BatchResult:
+        """Apply records in order, in one transaction with the positions they advance."""
+        result = BatchResult()
+        now = time.time_ns()
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                last: dict[str, tuple[int, str]] = {}
+                for r in records:
+                    if r.origin not in last:
+                        last[r.origin] = self._position(r.origin)
+                    self._apply_one(r, last, result, now)
+                for origin in last:
+                    db.execute(
+                        "UPDATE replica_positions SET last_ingested_ns = ? WHERE origin = ?",
+                        (now, origin),
+                    )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return result
+
+    def _position(self, origin: str) -> tuple[int, str]:
+        row = self._db.execute(
+            "SELECT last_seq, blocked FROM replica_positions WHERE origin = ?", (origin,)
+        ).fetchone()
+        if row is None:
+            self._db.execute(
+                "INSERT INTO replica_positions (origin, last_seq, count) VALUES (?, 0, 0)",
+                (origin,),
+            )
+            return 0, ""
+        return int(row[0]), str(row[1])
+
+    def _apply_one(
+        self, r: Record, last: dict[str, tuple[int, str]], result: BatchResult, now: int
+    ) -> None:
+        db = self._db
+        last_seq, blocked = last[r.origin]
+        db.execute(
+            "UPDATE replica_positions SET seen_seq = max(seen_seq, ?) WHERE origin = ?",
+            (r.seq, r.origin),
+        )
+        if r.seq <= last_seq:
+            row = db.execute(
+                "SELECT hash FROM replica_events WHERE origin = ? AND seq = ?", (r.origin, r.seq)
+            ).fetchone()
+            if row is not None and row[0] != r.hash:
+                self._quarantine(r, "differs from the record already applied at this position")
+                result.quarantined.append((r, "conflicting duplicate"))
+            else:
+                result.duplicates += 1
+            return
+        if blocked:
+            return  # the origin waits behind a quarantined record
+        if r.prev != last_seq:
+            result.gaps[r.origin] = last_seq
+            return
+        try:
+            check_record(r)
+        except BadRecordError as e:
+            reason = str(e)
+            self._quarantine(r, reason)
+            db.execute(
+                "UPDATE replica_positions SET blocked = ? WHERE origin = ?",
+                (f"record {r.seq}: {reason}", r.origin),
+            )
+            last[r.origin] = (last_seq, reason)
+            result.quarantined.append((r, reason))
+            return
+        db.execute(
+            "INSERT INTO replica_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                r.origin, r.seq, r.prev, r.topic, r.originator_id, r.originator_version,
+                r.state, r.hash, r.published_ns, now,
+            ),
+        )  # fmt: skip
+        db.execute(
+            "UPDATE replica_positions SET last_seq = ?, count = count + 1 WHERE origin = ?",
+            (r.seq, r.origin),
+        )
+        last[r.origin] = (r.seq, "")
+        result.gaps.pop(r.origin, None)
+        result.applied.append(r)
+
+    def _quarantine(self, r: Record, reason: str) -> None:
+        envelope = {
+            "origin": r.origin, "seq": r.seq, "prev": r.prev, "topic": r.topic,
+            "originator_id": r.originator_id, "version": r.originator_version,
+            "hash": r.hash, "state": r.state.decode("utf-8", "replace"),
+        }  # fmt: skip
+        self._db.execute(
+            "INSERT OR REPLACE INTO quarantine VALUES (?, ?, ?, ?, ?)",
+            (r.origin, r.seq, reason, json.dumps(envelope, ensure_ascii=False), time.time_ns()),
+        )
+
+    def unblock(self, origin: str) -> None:
+        """Let an origin's stream flow again (after the origin's store was repaired)."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE replica_positions SET blocked = '' WHERE origin = ?", (origin,)
+            )
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def last_seq(self, origin: str) -> int:
+        """Last position applied for ``origin`` (0 when none)."""
+        row = self._db.execute(
+            "SELECT last_seq FROM replica_positions WHERE origin = ?", (origin,)
+        ).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def behind(self) -> dict[str, int]:
+        """Origins known to have records beyond what is applied (and not blocked)."""
+        rows = self._db.execute(
+            "SELECT origin, last_seq FROM replica_positions "
+            "WHERE seen_seq > last_seq AND blocked = ''"
+        ).fetchall()
+        return {str(o): int(s) for o, s in rows}
+
+    def records(self, origin: str, after: int = 0) -> list[Record]:
+        """An origin's applied records in order."""
+        rows = self._db.execute(
+            "SELECT origin, seq, prev, topic, originator_id, originator_version, state, hash, "
+            "published_ns FROM replica_events WHERE origin = ? AND seq > ? ORDER BY seq",
+            (origin, after),
+        ).fetchall()
+        return [_record(row) for row in rows]
+
+    def originator_records(self, originator_id: str) -> list[Record]:
+        """All replicated records of one aggregate, by version."""
+        rows = self._db.execute(
+            "SELECT origin, seq, prev, topic, originator_id, originator_version, state, hash, "
+            "published_ns FROM replica_events WHERE originator_id = ? "
+            "ORDER BY originator_version",
+            (originator_id,),
+        ).fetchall()
+        return [_record(row) for row in rows]
+
+    def statuses(self) -> list[OriginStatus]:
+        """Every known origin's position, blocked reason and quarantine count."""
+        rows = self._db.execute(
+            "SELECT p.origin, p.last_seq, p.count, p.seen_seq, p.last_ingested_ns, p.blocked, "
+            "(SELECT count(*) FROM quarantine q WHERE q.origin = p.origin) "
+            "FROM replica_positions p ORDER BY p.origin"
+        ).fetchall()
+        return [OriginStatus(*row) for row in rows]
+
+    def quarantined(self) -> list[tuple[str, int, str]]:
+        """(origin, seq, reason) of every quarantined record."""
+        rows = self._db.execute(
+            "SELECT origin, seq, reason FROM quarantine ORDER BY origin, seq"
+        ).fetchall()
+        return [(str(o), int(s), str(r)) for o, s, r in rows]
+
+    def lags_ms(self, limit: int = 100_000) -> list[float]:
+        """Publish-to-ingest delay of the most recent records, in milliseconds."""
+        rows = self._db.execute(
+            "SELECT ingested_ns - published_ns FROM replica_events WHERE published_ns > 0 "
+            "ORDER BY ingested_ns DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [r[0] / 1e6 for r in rows]
+
+    # -- the node's own outbound positions ---------------------------------------------------
+
+    def get_position(self, name: str) -> tuple[int, int]:
+        """(position, updated_ns) of an outbound cursor such as ``published``."""
+        row = self._db.execute(
+            "SELECT position, updated_ns FROM outbound WHERE name = ?", (name,)
+        ).fetchone()
+        return (0, 0) if row is None else (int(row[0]), int(row[1]))
+
+    def set_position(self, name: str, position: int) -> None:
+        """Record an outbound cursor (never moves backwards)."""
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO outbound VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+                "position = max(position, excluded.position), updated_ns = excluded.updated_ns",
+                (name, position, time.time_ns()),
+            )
+
+
+def _record(row: tuple[object, ...]) -> Record:
+    origin, seq, prev, topic, oid, version, state, hsh, pub = row
+    return Record(
+        origin=str(origin), seq=int(str(seq)), prev=int(str(prev)), topic=str(topic),
+        originator_id=str(oid), originator_version=int(str(version)),
+        state=bytes(state) if isinstance(state, bytes | bytearray | memoryview) else b"",
+        hash=str(hsh), published_ns=int(str(pub)),
+    )  # fmt: skip

@@ -1,0 +1,88 @@
+"""``ledger13710 node status``: replication lag, visible per origin.
+
+For the node's own log: last local position, last published, last acknowledged by the parent,
+backlog and the age of the oldest event not yet published. For every descendant origin this
+node ingests: last position applied, records held, whether it is blocked behind a quarantined
+record.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+import msgspec
+
+from ledger13710.application.bootstrap import Node
+from ledger13710.application.mapper import decode_event
+from ledger13710.replication.publisher import PUBLISHED
+from ledger13710.replication.replica_store import ReplicaStore
+
+PARENT_ACK = "parent_ack"
+
+
+class OwnLog(msgspec.Struct, frozen=True, kw_only=True):
+    """Replication of the node's own log."""
+
+    origin: str
+    last_local: int
+    last_published: int
+    last_acked_by_parent: int
+    backlog: int
+    oldest_unreplicated_age_s: float | None
+
+
+class Replica(msgspec.Struct, frozen=True, kw_only=True):
+    """A descendant's log as this node holds it."""
+
+    origin: str
+    last_applied: int
+    records: int
+    seen: int
+    last_ingested_age_s: float | None
+    blocked: str
+    quarantined: int
+
+
+class Status(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything ``node status`` shows."""
+
+    node: str
+    own: OwnLog
+    replicas: list[Replica]
+
+
+def node_status(node: Node, store: ReplicaStore) -> Status:
+    """Read the node's replication status from its stores (works with the node running)."""
+    app = node.app
+    last_local = app.recorder.max_notification_id() or 0
+    published = store.get_position(PUBLISHED)[0]
+    acked = store.get_position(PARENT_ACK)[0]
+    pending = app.recorder.select_notifications(start=published + 1, limit=1)
+    age = None
+    if pending:
+        first = decode_event(pending[0].topic, pending[0].state)
+        stamp: datetime = first.timestamp
+        age = max(0.0, time.time() - stamp.timestamp())
+    now_ns = time.time_ns()
+    replicas = [
+        Replica(
+            origin=s.origin,
+            last_applied=s.last_seq,
+            records=s.count,
+            seen=s.seen_seq,
+            last_ingested_age_s=(now_ns - s.last_ingested_ns) / 1e9 if s.last_ingested_ns else None,
+            blocked=s.blocked,
+            quarantined=s.quarantined,
+        )
+        for s in store.statuses()
+    ]
+    own = OwnLog(
+        origin=node.id,
+        last_local=last_local,
+        last_published=published,
+        last_acked_by_parent=acked,
+        backlog=max(0, last_local - published),  # positions (PostgreSQL may skip some)
+        oldest_unreplicated_age_s=age,
+    )
+    return Status(node=node.id, own=own, replicas=replicas)
