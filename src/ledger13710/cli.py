@@ -18,6 +18,7 @@ from ledger13710 import cli_render as show
 from ledger13710.application.bootstrap import Node, init_node, open_node, parse_time
 from ledger13710.cli_federation import add_node_commands
 from ledger13710.cli_items import add_item_commands
+from ledger13710.cli_nats import add_nats_commands
 from ledger13710.domain.errors import LedgerError
 from ledger13710.domain.lights import item_light, overdue_clocks
 from ledger13710.logging import configure
@@ -144,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_node_commands(node, common)
 
     add_item_commands(sub, common, ACTOR_ENV)
+    add_nats_commands(sub, common)
 
     ledger = sub.add_parser("ledger", parents=[common], help="the 台账: items, clocks, lights")
     ledger.add_argument("--state", help="only items in this state")
