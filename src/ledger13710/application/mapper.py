@@ -19,6 +19,7 @@ from eventsourcing.persistence import (
 )
 
 from ledger13710.domain.events import EVENT_TYPES
+from ledger13710.domain.upcasting import UnknownTopicError, decode_any
 
 _encoder = msgspec.json.Encoder()
 _decoders: dict[str, msgspec.json.Decoder[Any]] = {}
@@ -55,9 +56,17 @@ def encode_event(event: object) -> bytes:
 
 
 def decode_event(topic: str, state: bytes) -> Any:
-    """Decode stored or received bytes into the event class of ``topic``."""
+    """Decode stored or received bytes of ``topic`` into today's event class.
+
+    A current topic goes through its cached typed decoder; a retired one through its
+    upcasters (:func:`ledger13710.domain.upcasting.decode_any`).
+    """
     try:
-        return decoder_for(topic).decode(state)
+        if topic in EVENT_TYPES:
+            return decoder_for(topic).decode(state)
+        return decode_any(topic, state)
+    except UnknownTopicError as e:
+        raise MapperDeserialisationError(str(e)) from None
     except msgspec.DecodeError as e:
         msg = f"event with topic {topic!r} does not match its schema: {e}"
         raise MapperDeserialisationError(msg) from e
