@@ -1,0 +1,424 @@
+"""A whole federation on loopback: one nats-server, one ``ledger13710 node run`` per node.
+
+For tests, the replication benchmark and demos. Every process it starts is stopped again —
+by :meth:`LocalFederation.stop`, the context manager, or at interpreter exit — and every wait
+is bounded. Commands go through the real command line (:meth:`LocalFederation.cli`), and the
+node stores are read directly (SQLite, read-only) for exact comparisons of replicas::
+
+    with LocalFederation(tmp / "fed", ["sx", "sx.xinzhou"]) as fed:
+        fed.cli("sx", "item", "register", ...)
+        fed.wait_until(lambda: fed.replica_hashes("sx").get("sx.xinzhou"), timeout=10)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import json
+import logging
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, Literal, Self
+from uuid import UUID
+
+import nats
+from nats.aio.client import Client
+
+from ledger13710.application.bootstrap import NOW_ENV, init_node
+from ledger13710.config import NodeConfig, load_node_configs
+from ledger13710.domain.errors import ConfigError
+from ledger13710.replication import natsconf
+from ledger13710.replication.daemon import NatsSettings, write_settings
+from ledger13710.replication.envelope import Record, make_record
+from ledger13710.replication.server import NatsServer, ensure_streams, free_port
+
+#: The repository's node files (``nodes/*.toml``), when running from a checkout.
+DEFAULT_NODES_DIR = Path(__file__).resolve().parents[3] / "nodes"
+RUNNING_MARK = '"event": "node_running"'
+_LIVE: set[subprocess.Popen[bytes]] = set()
+
+
+class CliError(RuntimeError):
+    """A command of :meth:`LocalFederation.cli` failed; the message carries its stderr."""
+
+
+def ledger_command() -> list[str]:
+    """How to run the ``ledger13710`` command line of this Python environment."""
+    script = Path(sys.executable).parent / "ledger13710"
+    if script.is_file():
+        return [str(script)]
+    found = shutil.which("ledger13710")
+    if found:
+        return [found]
+    return [sys.executable, "-c", "import sys; from ledger13710.cli import main; sys.exit(main())"]
+
+
+def _terminate(proc: subprocess.Popen[bytes], timeout: float) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+    _LIVE.discard(proc)
+
+
+@atexit.register
+def _stop_all() -> None:
+    for proc in list(_LIVE):
+        with contextlib.suppress(Exception):
+            _terminate(proc, 3.0)
+
+
+class LocalFederation:
+    """A hub nats-server on a free 127.0.0.1 port and one node process per node id."""
+
+    def __init__(
+        self,
+        base_dir: str | Path,
+        node_ids: Iterable[str],
+        *,
+        topology: Literal["hub"] = "hub",
+        clock_env: str | None = None,
+        nodes_dir: str | Path | None = None,
+        log_level: str = "info",
+    ) -> None:
+        if topology != "hub":
+            raise ConfigError(f"LocalFederation runs the hub topology only, not {topology!r}")
+        self.base = Path(base_dir)
+        self.node_ids = list(node_ids)
+        self.topology = topology
+        self.clock_env = clock_env
+        self.nodes_dir = Path(nodes_dir) if nodes_dir is not None else DEFAULT_NODES_DIR
+        self.log_level = log_level
+        self.configs: dict[str, NodeConfig] = {}
+        self.creds: dict[str, str] = {}
+        self.server: NatsServer | None = None
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self._logs: dict[str, IO[bytes]] = {}
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """The server's ``nats://127.0.0.1:<port>``."""
+        if self.server is None:
+            raise ConfigError("the federation is not started")
+        return self.server.url
+
+    def start(self, *, spawn: bool = True, wait: bool = True, timeout: float = 30.0) -> Self:
+        """Server, streams, node directories and node processes (each logs to ``<id>.log``).
+
+        With ``spawn=False`` the node directories are made but no node runs yet (fill a store
+        first, then :meth:`start_node`); ``wait`` waits until every node is connected.
+        """
+        try:
+            self.base.mkdir(parents=True, exist_ok=True)
+            self.configs = load_node_configs(self.nodes_dir)
+            missing = [n for n in self.node_ids if n not in self.configs]
+            if missing:
+                raise ConfigError(f"no node file in {self.nodes_dir} for {', '.join(missing)}")
+            self.creds = natsconf.make_credentials(list(self.configs))
+            port, http_port = free_port(), free_port()
+            config = natsconf.hub_config(
+                self.configs, self.creds, port=port, store_dir=self.base / "js",
+                http_port=http_port,
+            )  # fmt: skip
+            self.server = NatsServer(self.base / "nats", config, port=port, http_port=http_port)
+            self.server.start()
+            streams = natsconf.stream_configs("hub", self.configs)[natsconf.HUB]
+            asyncio.run(
+                ensure_streams(self.url, natsconf.ADMIN, self.creds[natsconf.ADMIN], streams)
+            )
+            for node_id in self.node_ids:
+                self.init(node_id)
+            if not spawn:
+                return self
+            for node_id in self.node_ids:
+                self.start_node(node_id, wait=False)
+            if wait:
+                for node_id in self.node_ids:
+                    self.wait_running(node_id, timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def init(self, node_id: str) -> Path:
+        """Make the node's directory (once) and write its ``nats.json``."""
+        node_dir = self.node_dir(node_id)
+        if not (node_dir / "node.toml").exists():
+            init_node(self.nodes_dir / f"{node_id}.toml", node_dir)
+        write_settings(
+            node_dir, NatsSettings(url=self.url, user=node_id, password=self.creds[node_id])
+        )
+        return node_dir
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM every node, wait (SIGKILL stragglers), then stop the server."""
+        for node_id in list(self.procs):
+            with contextlib.suppress(Exception):
+                self.procs[node_id].send_signal(signal.SIGTERM)
+        for node_id in list(self.procs):
+            self.stop_node(node_id, timeout)
+        if self.server is not None:
+            self.server.stop()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- nodes -------------------------------------------------------------------------------
+
+    def node_dir(self, node_id: str) -> Path:
+        """The node's data directory."""
+        return self.base / node_id
+
+    def log_path(self, node_id: str) -> Path:
+        """Where the node process writes its (JSON) log."""
+        return self.base / f"{node_id}.log"
+
+    def env(self) -> dict[str, str]:
+        """Environment of node processes and commands: no stray ``LEDGER13710_*`` settings."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LEDGER13710_")}
+        if self.clock_env:
+            env[NOW_ENV] = self.clock_env
+        return env
+
+    def start_node(self, node_id: str, *, wait: bool = True, timeout: float = 30.0) -> None:
+        """Start ``ledger13710 node run`` for the node (no-op when it runs)."""
+        proc = self.procs.get(node_id)
+        if proc is not None and proc.poll() is None:
+            return
+        if node_id in self._logs:
+            self._logs.pop(node_id).close()
+        log = self.log_path(node_id).open("ab")
+        self._logs[node_id] = log
+        marks = self._running_marks(node_id)
+        cmd = [*ledger_command(), "--log-level", self.log_level, "node", "run"]
+        proc = subprocess.Popen(
+            [*cmd, "--dir", str(self.node_dir(node_id))],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            env=self.env(),
+        )
+        _LIVE.add(proc)
+        self.procs[node_id] = proc
+        if wait:
+            self.wait_running(node_id, timeout, after=marks)
+
+    def wait_running(self, node_id: str, timeout: float = 30.0, *, after: int = 0) -> None:
+        """Wait until the node runs: it logged ``node_running`` (more than ``after`` times), or,
+        when it logs above ``info``, the server lists its connection."""
+        proc = self.procs[node_id]
+        by_log = logging.getLevelNamesMapping()[self.log_level.upper()] <= logging.INFO
+
+        def up() -> bool:
+            if proc.poll() is not None:
+                raise ConfigError(f"node {node_id} exited: {self.log_tail(node_id)}")
+            if by_log:
+                return self._running_marks(node_id) > after
+            return f"ledger13710:{node_id}" in self.connection_names()
+
+        self.wait_until(up, timeout, what=f"node {node_id} running")
+
+    def _running_marks(self, node_id: str) -> int:
+        try:
+            return self.log_path(node_id).read_text("utf-8", "replace").count(RUNNING_MARK)
+        except FileNotFoundError:
+            return 0
+
+    def log_tail(self, node_id: str, lines: int = 10) -> str:
+        """The last lines of the node's log."""
+        try:
+            text = self.log_path(node_id).read_text("utf-8", "replace")
+        except FileNotFoundError:
+            return "(no log)"
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop_node(self, node_id: str, timeout: float = 10.0) -> None:
+        """Stop the node gracefully (SIGTERM; SIGKILL after ``timeout``)."""
+        proc = self.procs.pop(node_id, None)
+        if proc is not None:
+            _terminate(proc, timeout)
+        if node_id in self._logs:
+            self._logs.pop(node_id).close()
+
+    def kill_node(self, node_id: str) -> None:
+        """SIGKILL the node process (a crash)."""
+        proc = self.procs.pop(node_id, None)
+        if proc is not None:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait(10)
+            _LIVE.discard(proc)
+        if node_id in self._logs:
+            self._logs.pop(node_id).close()
+
+    # -- the server --------------------------------------------------------------------------
+
+    def connection_names(self) -> set[str]:
+        """Names of the clients connected to the server now (its monitoring endpoint)."""
+        if self.server is None or self.server.http_port is None:
+            return set()
+        url = f"http://127.0.0.1:{self.server.http_port}/connz?limit=4096"
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                data = json.load(resp)
+        except (OSError, ValueError):
+            return set()
+        return {str(c.get("name", "")) for c in data.get("connections") or []}
+
+    def kill_server(self) -> None:
+        """SIGKILL nats-server (an outage); its store stays on disk."""
+        if self.server is not None:
+            self.server.kill()
+
+    def restart_server(self, timeout: float = 20.0) -> None:
+        """Start nats-server again on the same port, configuration and store."""
+        if self.server is None:
+            raise ConfigError("the federation is not started")
+        self.server.start(timeout)
+
+    async def admin(self) -> Client:
+        """A connection as ``admin`` (every permission): craft messages, inspect streams."""
+        return await nats.connect(
+            self.url, user=natsconf.ADMIN, password=self.creds[natsconf.ADMIN],
+            allow_reconnect=False, connect_timeout=5,
+        )  # fmt: skip
+
+    # -- commands ----------------------------------------------------------------------------
+
+    def cli(self, node_id: str, *args: str, now: str | None = None, timeout: float = 60.0) -> Any:
+        """Run ``ledger13710 ARGS --dir <node> --json`` and return its JSON output."""
+        cmd = [*ledger_command(), *args, "--dir", str(self.node_dir(node_id)), "--json"]
+        if now is not None:
+            cmd += ["--now", now]
+        done = subprocess.run(
+            cmd, capture_output=True, text=True, env=self.env(), timeout=timeout, check=False
+        )
+        if done.returncode != 0:
+            raise CliError(
+                f"{node_id}: ledger13710 {' '.join(args)} exited {done.returncode}: "
+                f"{done.stderr.strip()}"
+            )
+        return json.loads(done.stdout) if done.stdout.strip() else None
+
+    def status(self, node_id: str) -> Any:
+        """``node status --json`` of the node."""
+        return self.cli(node_id, "node", "status")
+
+    # -- waiting -----------------------------------------------------------------------------
+
+    @staticmethod
+    def wait_until(
+        predicate: Callable[[], Any], timeout: float, *, interval: float = 0.05, what: str = ""
+    ) -> Any:
+        """Poll ``predicate`` until it returns something truthy (returned); TimeoutError after."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = predicate()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"not within {timeout}s: {what or predicate!r}")
+            time.sleep(interval)
+
+    @staticmethod
+    async def async_wait_until(
+        predicate: Callable[[], Awaitable[Any]],
+        timeout: float,
+        *,
+        interval: float = 0.05,
+        what: str = "",
+    ) -> Any:
+        """Like :meth:`wait_until` for an async predicate."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            value = await predicate()
+            if value:
+                return value
+            if loop.time() > deadline:
+                raise TimeoutError(f"not within {timeout}s: {what or predicate!r}")
+            await asyncio.sleep(interval)
+
+    # -- the stores, read directly -----------------------------------------------------------
+
+    def _query(self, node_id: str, file: str, sql: str, *params: object) -> list[Any]:
+        """Rows of a read-only query on one of the node's SQLite files ([] while it is absent)."""
+        path = self.node_dir(node_id) / file
+        if not path.exists():
+            return []
+        with contextlib.closing(
+            sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=10)
+        ) as db:
+            db.row_factory = sqlite3.Row
+            return db.execute(sql, params).fetchall()
+
+    def own_records(self, node_id: str) -> list[Record]:
+        """The node's own log as the publisher sends it (origin, seq, prev, hash, event bytes)."""
+        rows = self._query(
+            node_id, "events.sqlite", "SELECT rowid, originator_id, originator_version, topic, "
+            "state FROM stored_events ORDER BY rowid",
+        )  # fmt: skip
+        out: list[Record] = []
+        prev = 0
+        for seq, oid, version, topic, state in rows:
+            out.append(
+                make_record(node_id, seq, prev, topic, str(UUID(str(oid))), version, bytes(state))
+            )
+            prev = int(seq)
+        return out
+
+    def own_hashes(self, node_id: str) -> list[tuple[int, str]]:
+        """(seq, hash) of every record of the node's own log."""
+        return [(r.seq, r.hash) for r in self.own_records(node_id)]
+
+    def replica_chains(self, node_id: str) -> dict[str, list[tuple[int, int, str]]]:
+        """origin -> [(seq, prev, hash)] of every record the node holds of its descendants."""
+        out: dict[str, list[tuple[int, int, str]]] = {}
+        sql = "SELECT origin, seq, prev, hash FROM replica_events ORDER BY origin, seq"
+        for origin, seq, prev, h in self._query(node_id, "replicas.sqlite", sql):
+            out.setdefault(str(origin), []).append((int(seq), int(prev), str(h)))
+        return out
+
+    def replica_hashes(self, node_id: str) -> dict[str, list[tuple[int, str]]]:
+        """origin -> [(seq, hash)] of every record the node holds of its descendants."""
+        chains = self.replica_chains(node_id).items()
+        return {origin: [(seq, h) for seq, _prev, h in chain] for origin, chain in chains}
+
+    def replica_positions(self, node_id: str) -> dict[str, dict[str, Any]]:
+        """origin -> the node's ``replica_positions`` row (last_seq, count, blocked, …)."""
+        rows = self._query(node_id, "replicas.sqlite", "SELECT * FROM replica_positions")
+        return {str(r["origin"]): dict(r) for r in rows}
+
+    def lags_ms(self, node_id: str, origin: str | None = None) -> list[float]:
+        """Publish-to-ingest delay (ms) of every record the node ingested (of ``origin``) by the
+        stream; records refetched from their origin carry no publish time and are left out."""
+        sql = "SELECT ingested_ns - published_ns FROM replica_events WHERE published_ns > 0"
+        if origin is None:
+            rows = self._query(node_id, "replicas.sqlite", sql + " ORDER BY origin, seq")
+        else:
+            rows = self._query(node_id, "replicas.sqlite", sql + " AND origin = ? ORDER BY seq",
+                               origin)  # fmt: skip
+        return [r[0] / 1e6 for r in rows]
