@@ -16,11 +16,13 @@ from eventsourcing.persistence import PersistenceError
 
 from ledger13710 import cli_render as show
 from ledger13710.application.bootstrap import Node, init_node, open_node, parse_time
+from ledger13710.cli_audit import add_audit_commands
 from ledger13710.cli_federation import add_node_commands
 from ledger13710.cli_items import add_item_commands
 from ledger13710.cli_nats import add_nats_commands
+from ledger13710.cli_reminders import add_reminder_commands
+from ledger13710.cli_views import add_view_commands
 from ledger13710.domain.errors import LedgerError
-from ledger13710.domain.lights import item_light, overdue_clocks
 from ledger13710.logging import configure
 
 DIR_ENV = "LEDGER13710_DIR"
@@ -53,6 +55,7 @@ def cmd_node_show(args: argparse.Namespace) -> int:
             "name": cfg.node.name,
             "tier": cfg.node.tier.value,
             "parent": cfg.node.parent,
+            "public_key": cfg.node.public_key,
             "store": cfg.store.kind,
             "policy": app.policy.version,
             "calendar": app.calendar.version,
@@ -67,33 +70,6 @@ def cmd_node_show(args: argparse.Namespace) -> int:
     else:
         for k, v in info.items():
             show.out(f"{k:>13}: {v}")
-    return 0
-
-
-def cmd_ledger(args: argparse.Namespace) -> int:
-    """``ledger``: the table of items with each clock and a light."""
-    node = _node(args)
-    try:
-        now = node.app.clock.now()
-        rows = []
-        for item in node.app.items():
-            if args.state and item.state != args.state:
-                continue
-            if args.board and item.board != args.board:
-                continue
-            if args.unit and args.unit not in (item.lead_unit, *item.co_units):
-                continue
-            if args.overdue and not overdue_clocks(item, now):
-                continue
-            if args.light and item_light(item, now) != args.light:
-                continue
-            rows.append(item)
-    finally:
-        node.close()
-    if args.json:
-        show.emit_json([show.item_json(i, now) for i in rows])
-    else:
-        show.print_all([show.ledger_table(rows, now)])
     return 0
 
 
@@ -145,15 +121,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_node_commands(node, common)
 
     add_item_commands(sub, common, ACTOR_ENV)
+    add_reminder_commands(sub, common)
+    add_audit_commands(sub, common)
     add_nats_commands(sub, common)
 
-    ledger = sub.add_parser("ledger", parents=[common], help="the 台账: items, clocks, lights")
-    ledger.add_argument("--state", help="only items in this state")
-    ledger.add_argument("--board", help="only items of this board")
-    ledger.add_argument("--unit", help="only items this unit leads or co-handles")
-    ledger.add_argument("--light", choices=["green", "yellow", "red", "done"])
-    ledger.add_argument("--overdue", action="store_true", help="only items with a clock overdue")
-    ledger.set_defaults(handler=cmd_ledger)
+    add_view_commands(sub, common, ACTOR_ENV)
 
     contact = sub.add_parser("contact", help="correct or erase contact details").add_subparsers(
         dest="contact_cmd", required=True, metavar="ACTION"

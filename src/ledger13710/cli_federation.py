@@ -14,7 +14,11 @@ from ledger13710.replication.status import node_status
 
 def cmd_node_run(args: argparse.Namespace) -> int:
     """``node run``: replicate upward, ingest the subtree, serve the inbox, until stopped."""
-    return run_node(Path(args.dir), args.nats)
+    return run_node(
+        Path(args.dir), args.nats, checkpoint_every_events=args.checkpoint_every_events,
+        checkpoint_every_seconds=args.checkpoint_every_seconds,
+        checkpoint_check_seconds=args.checkpoint_check_seconds,
+    )  # fmt: skip
 
 
 def cmd_node_status(args: argparse.Namespace) -> int:
@@ -36,11 +40,16 @@ def cmd_node_status(args: argparse.Namespace) -> int:
         f"acknowledged by parent {own.last_acked_by_parent}, backlog {own.backlog}, "
         f"oldest unreplicated {age}"
     )
+    for alert in status.alerts:
+        show.out(f"  ALERT: {alert}")
     for r in status.replicas:
         flag = f"  BLOCKED: {r.blocked}" if r.blocked else ""
         q = f"  quarantined {r.quarantined}" if r.quarantined else ""
+        cps = f", checkpoints verified {r.checkpoints_verified} (tree {r.verified_tree_size})"
+        key = f", key {r.pinned_key}…" if r.pinned_key else ""
         show.out(
-            f"  {r.origin}: applied {r.last_applied} ({r.records} records), seen {r.seen}{q}{flag}"
+            f"  {r.origin}: applied {r.last_applied} ({r.records} records), seen {r.seen}"
+            f"{cps}{key}{q}{flag}"
         )
     return 0
 
@@ -51,6 +60,18 @@ def add_node_commands(
     """Add ``node run`` and ``node status``."""
     run = node.add_parser("run", parents=[common], help="run the node's federation process")
     run.add_argument("--nats", help="NATS server URL (default: from nats.json in the node dir)")
+    run.add_argument(
+        "--checkpoint-every-events", type=int, default=1000, metavar="N",
+        help="sign a checkpoint after N new records (default 1000)",
+    )  # fmt: skip
+    run.add_argument(
+        "--checkpoint-every-seconds", type=float, default=300.0, metavar="S",
+        help="or S seconds after the last one, if anything is new (default 300)",
+    )  # fmt: skip
+    run.add_argument(
+        "--checkpoint-check-seconds", type=float, default=5.0, metavar="S",
+        help="how often to check whether a checkpoint is due (default 5)",
+    )  # fmt: skip
     run.set_defaults(handler=cmd_node_run)
     node.add_parser("status", parents=[common], help="replication lag per origin").set_defaults(
         handler=cmd_node_status

@@ -10,11 +10,18 @@ from typing import Any
 import msgspec
 from rich.console import Console
 from rich.table import Table
+from rich.tree import Tree
 
 from ledger13710.domain import events as ev
 from ledger13710.domain.lights import Light, behind_plan, clock_light, item_light, met_late
 from ledger13710.domain.state import ItemState
 from ledger13710.domain.types import SHANGHAI, Clock
+from ledger13710.projections.excel import stats_tables as excel_stats_tables
+from ledger13710.projections.importer import ImportReport
+from ledger13710.projections.queries import ClockCell, LedgerPage, LedgerRow
+from ledger13710.projections.stats import Stats
+from ledger13710.projections.timeline import Timeline
+from ledger13710.projections.tree import TreeNode
 
 STATE_ZH = {
     "registered": "已立项",
@@ -146,3 +153,115 @@ def print_all(renderables: Iterable[Any]) -> None:
     console = Console(soft_wrap=False, width=max(Console().width, 140))
     for r in renderables:
         console.print(r)
+
+
+# -- the read side (views) ------------------------------------------------------------------
+
+_LIGHTS = {str(k.value): v for k, v in LIGHT_STYLE.items()}
+_VIEW_CLOCKS = {"deploy": "部署(1)", "feedback": "反馈(3)", "resolve": "解决(7/1)"}
+
+
+def _cell(cell: ClockCell, now: datetime) -> str:
+    if cell.due_at is None:
+        return "—"
+    if cell.done_at is not None:
+        late = " [red]超时[/]" if cell.done_at > cell.due_at else ""
+        return f"{local(cell.due_at)} ✓{late}"
+    colour = "red" if now > cell.due_at else "green"
+    return f"[{colour}]{local(cell.due_at)}[/]"
+
+
+def view_ledger_table(page: LedgerPage, now: datetime) -> Table:
+    """The 台账 from the ledger view: one row per item, each clock, returns, extensions, light."""
+    pages = f"第{page.page}页，共{page.total}项" if page.page_size else f"共{page.total}项"
+    table = Table(title=f"督办台账（截至 {local(now)}，{pages}）")
+    for header in ("编号", "事项", "板块", "牵头单位", "状态", *_VIEW_CLOCKS.values(), "退回",
+                   "延期", "灯"):  # fmt: skip
+        table.add_column(header)
+    for r in page.items:
+        light = _LIGHTS[r.light] + (" [red]滞后于计划[/]" if r.behind_plan else "")
+        table.add_row(
+            r.number, r.title[:24], r.board, r.lead_unit, STATE_ZH.get(r.state, r.state),
+            *(_cell(r.clocks[c], now) for c in _VIEW_CLOCKS), str(r.returns),
+            str(r.extensions_granted), light,
+        )  # fmt: skip
+    return table
+
+
+def tree_view(node: TreeNode, now: datetime) -> Tree:
+    """The command tree (一网指挥) with counts per light and state at every level."""
+
+    def label(n: TreeNode) -> str:
+        lights = " ".join(
+            f"{_LIGHTS[k]} {n.lights[k]}"
+            for k in ("red", "yellow", "green", "done")
+            if k in n.lights
+        )
+        states = "、".join(f"{STATE_ZH.get(s, s)}{c}" for s, c in sorted(n.states.items()))
+        behind = f" [red]滞后{n.behind_plan}[/]" if n.behind_plan else ""
+        return f"[bold]{n.name}[/] ({n.unit}) 共{n.total}项 {lights}{behind} [dim]{states}[/]"
+
+    tree = Tree(f"一网指挥（截至 {local(now)}）: " + label(node))
+
+    def add(parent: Tree, n: TreeNode) -> None:
+        for child in n.children:
+            add(parent.add(label(child)), child)
+
+    add(tree, node)
+    return tree
+
+
+def chain_table(chain: list[tuple[int, LedgerRow]], now: datetime) -> Table:
+    """A sub-assigned item's chain across tiers."""
+    table = Table(title=f"分解交办链（截至 {local(now)}）")
+    for header in ("编号", "承办单位", "层级", "内容", "状态", "灯"):
+        table.add_column(header)
+    for depth, r in chain:
+        table.add_row(
+            "  " * depth + r.number, r.lead_unit, r.tier, (r.part or r.title)[:24],
+            STATE_ZH.get(r.state, r.state), _LIGHTS[r.light],
+        )  # fmt: skip
+    return table
+
+
+def stats_tables(stats: Stats, now: datetime) -> list[Table]:
+    """The statistics as tables (the same tables an export writes)."""
+    tables = []
+    for title, (headers, rows) in excel_stats_tables(stats).items():
+        table = Table(title=f"{title}（截至 {local(now)}）" if title == "概况" else title)
+        for h in headers:
+            table.add_column(h)
+        for values in rows:
+            table.add_row(*("—" if v is None else str(v) for v in values))
+        tables.append(table)
+    return tables
+
+
+def timeline_tables(line: Timeline) -> list[Table]:
+    """An item's events (with origin node and sequence) and its clocks, due against done."""
+    events = Table(title=f"{line.number} 办理过程")
+    for header in ("#", "时间", "事件", "操作人", "单位", "来源节点", "序号"):
+        events.add_column(header)
+    for e in line.events:
+        events.add_row(str(e.version), local(e.at), e.kind, e.actor, e.unit, e.origin, str(e.seq))
+    clocks = Table(title="时限：应完成 / 实际完成")
+    for header in ("时钟", "应完成", "完成", ""):
+        clocks.add_column(header)
+    for c in line.clocks:
+        mark = "[red]超时[/]" if c.late else ("[dim]未完成[/]" if c.done_at is None else "✓")
+        clocks.add_row(CLOCK_ZH.get(Clock(c.clock), c.clock) if c.clock in CLOCK_ZH else c.clock,
+                       local(c.due_at), local(c.done_at), mark)  # fmt: skip
+    return [events, clocks]
+
+
+def import_table(report: ImportReport) -> Table:
+    """What an import did, row by row."""
+    table = Table(
+        title=f"导入结果：登记{report.registered}项，跳过{report.skipped}项，拒绝{report.refused}项"
+    )
+    for header in ("工作表", "编号", "结果", "说明"):
+        table.add_column(header)
+    style = {"registered": "[green]登记[/]", "skipped": "[dim]跳过[/]", "refused": "[red]拒绝[/]"}
+    for r in report.rows:
+        table.add_row(r.sheet, r.number, style[r.outcome], r.message)
+    return table

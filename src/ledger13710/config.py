@@ -104,11 +104,58 @@ class ContactEntry(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
         return Contact(id=self.id, name=self.name, phone=self.phone, role=self.role, unit=self.unit)
 
 
+class HttpGatewaySection(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """``[reminders.http]``: a provider's SMS API as a templated JSON request.
+
+    String values of ``body`` and ``headers`` may use ``${phone}``, ``${text}``, ``${key}``
+    (the idempotency key) and ``${contact}``; ``message_id_field`` names the response's
+    JSON field holding the provider's message id.
+    """
+
+    url: str = ""
+    method: str = "POST"
+    headers: dict[str, str] = msgspec.field(default_factory=dict)
+    body: dict[str, str] = msgspec.field(
+        default_factory=lambda: {"phone": "${phone}", "text": "${text}"}
+    )
+    idempotency_header: str = "Idempotency-Key"
+    message_id_field: str = "message_id"
+    timeout: str = "10s"
+    retries: int = 3
+    backoff: str = "1s"
+
+
+class SmppGatewaySection(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """``[reminders.smpp]``: an SMSC reached over SMPP 3.4 (bind_transceiver)."""
+
+    host: str = "127.0.0.1"
+    port: int = 2775
+    system_id: str = ""
+    password: str = ""
+    system_type: str = ""
+    source_addr: str = "10613710"
+    timeout: str = "10s"
+
+
+class RemindersSection(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """``[reminders]`` (optional): how this node sends its SMS reminders."""
+
+    gateway: Literal["outbox", "http", "smpp"] = "outbox"
+    late_after: str = "5m"  # sent later than this after the planned instant: marked late
+    retry_after: str = "1m"  # first wait after a failed send; doubles up to 1h
+    alert_after: int = 3  # consecutive gateway failures that raise an alert
+    max_parts: int = 3  # longest SMS, in concatenated parts; longer text is shortened
+    batch: int = 500  # reminders handled per tick at most
+    http: HttpGatewaySection = msgspec.field(default_factory=HttpGatewaySection)
+    smpp: SmppGatewaySection = msgspec.field(default_factory=SmppGatewaySection)
+
+
 class NodeConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A whole node file. ``source`` is the file it was read from (not part of the TOML)."""
 
     node: NodeSection
     store: StoreSection = msgspec.field(default_factory=StoreSection)
+    reminders: RemindersSection = msgspec.field(default_factory=RemindersSection)
     units: list[UnitEntry] = msgspec.field(default_factory=list)
     contacts: list[ContactEntry] = msgspec.field(default_factory=list)
     source: str = ""
@@ -322,6 +369,8 @@ def dump_node_config(cfg: NodeConfig) -> str:
     lines += _fields(msgspec.to_builtins(cfg.node))
     lines += ["", "[store]"]
     lines += _fields({k: v for k, v in msgspec.to_builtins(cfg.store).items() if v != ""})
+    if cfg.reminders != RemindersSection():
+        lines += _reminder_lines(cfg.reminders)
     for unit in cfg.units:
         data = msgspec.to_builtins(unit)
         if data.get("tier") is None:
@@ -336,7 +385,23 @@ def _fields(data: dict[str, Any]) -> list[str]:
     return [f"{key} = {_value(value)}" for key, value in data.items()]
 
 
+def _reminder_lines(section: RemindersSection) -> list[str]:
+    data = msgspec.to_builtins(section)
+    http, smpp = data.pop("http"), data.pop("smpp")
+    return [
+        *["", "[reminders]", *_fields(data)],
+        *["", "[reminders.http]", *_fields(http)],
+        *["", "[reminders.smpp]", *_fields(smpp)],
+    ]
+
+
 def _value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_value(k)} = {_value(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list):
         return "[" + ", ".join(_value(v) for v in value) + "]"
     if isinstance(value, str):

@@ -106,4 +106,4 @@ def test_dingxiang_toll_station_item_meets_every_clock_and_is_closed_out(tmp_pat
     actors = [OFFICE, OFFICE, TRANSPORT, TRANSPORT_OP, POLICE, TRANSPORT, OFFICE]
     assert actors == [e["actor"] for e in shown["events"]]
     closed = [(number, "closed", "done")]
-    assert closed == [(i["number"], i["state"], i["light"]) for i in ledger]
+    assert closed == [(i["number"], i["state"], i["light"]) for i in ledger["items"]]

@@ -28,6 +28,7 @@ from ledger13710.replication.server import NatsServer, ensure_streams, find_nats
 from ledger13710.replication.subjects import (
     EVENTS_STREAM,
     INBOX_STREAM,
+    PUBLIC_STREAM,
     ack_subject,
     consumer_name,
     descendants_subject,
@@ -310,5 +311,36 @@ def test_inboxes_flow_down_only(hub: Hub) -> None:
         assert province.errors == []
         for s in (province, town, city):
             await s.nc.close()
+
+    run(body())
+
+
+def test_integrator_reads_the_public_mirror_and_writes_nothing(hub: Hub) -> None:
+    """The integrator consumes a subtree from the mirror; it may not publish or use L13710_EV."""
+
+    async def body() -> None:
+        town = await connect_as(hub.url, TOWNSHIP, hub.creds[TOWNSHIP])
+        await town.nc.jetstream().publish(events_subject(TOWNSHIP), b"{}", timeout=3)
+        await town.nc.close()
+        errors: list[str] = []
+
+        async def on_error(err: Exception) -> None:
+            errors.append(str(err))
+
+        nc = await nats.connect(
+            hub.url, user=natsconf.INTEGRATOR, password=hub.creds[natsconf.INTEGRATOR],
+            error_cb=on_error, allow_reconnect=False, connect_timeout=3,
+        )  # fmt: skip
+        js = nc.jetstream(timeout=2)
+        sub = await js.pull_subscribe(f"l13710.ev.{COUNTY}.>", "desk", stream=PUBLIC_STREAM)
+        msgs = await sub.fetch(1, timeout=5)
+        assert [events_subject(TOWNSHIP)] == [m.subject for m in msgs]
+        await msgs[0].ack()
+        with pytest.raises(NatsTimeoutError):
+            await js.publish(events_subject(TOWNSHIP), b"forged", timeout=1)
+        with pytest.raises(NatsTimeoutError):
+            await js.pull_subscribe(f"l13710.ev.{COUNTY}.>", "desk2", stream=EVENTS_STREAM)
+        await nc.close()
+        assert any("permissions violation" in e for e in errors)
 
     run(body())

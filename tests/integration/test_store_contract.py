@@ -332,3 +332,13 @@ def test_remote_sub_assignment_records_only_sub_assigned(node: Node) -> None:
     assert city == (ref.unit, ref.host_node)
     with pytest.raises(NotFoundError, match=f"{parent_number}-1"):
         app.item(f"{parent_number}-1")
+
+
+def test_auto_numbers_skip_numbers_taken_explicitly(node: Node) -> None:
+    """A number taken by an explicit --number (or an import) is skipped by the node's counter."""
+    app = node.app
+    taken = register(app, number="sx-2016-0002")
+    first = register(app)
+    second = register(app)
+    expected = ["sx-2016-0002", "sx-2016-0001", "sx-2016-0003"]
+    assert expected == [taken.number, first.number, second.number]

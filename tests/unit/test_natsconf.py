@@ -11,7 +11,7 @@ import pytest
 from ledger13710.config import NodeConfig, load_node_configs
 from ledger13710.domain.errors import ConfigError
 from ledger13710.replication import natsconf
-from ledger13710.replication.subjects import EVENTS_STREAM, INBOX_STREAM
+from ledger13710.replication.subjects import EVENTS_STREAM, INBOX_STREAM, PUBLIC_STREAM
 
 NODES = Path(__file__).resolve().parents[2] / "nodes"
 TOWNSHIP = "sx.xinzhou.dingxiang.jinchang"
@@ -29,7 +29,7 @@ def test_credentials_are_deterministic_only_when_seeded(nodes: dict[str, NodeCon
     assert a == natsconf.make_credentials(nodes, seed="s")
     assert a != natsconf.make_credentials(nodes, seed="t")
     assert natsconf.make_credentials(nodes) != natsconf.make_credentials(nodes)
-    assert set(a) == {"admin", *nodes}
+    assert set(a) == {"admin", "integrator", *nodes}
     assert len(set(a.values())) == len(a)
     assert all(len(p) >= 32 for p in a.values())
 
@@ -99,7 +99,7 @@ def test_hub_config_lists_every_user_in_one_jetstream_account(
     for user in ["admin", *nodes]:
         assert f'user: "{user}"' in text
         assert creds[user] in text
-    assert text.count("permissions:") == len(nodes)  # admin has none: full permissions
+    assert text.count("permissions:") == len(nodes) + 1  # nodes and integrator; admin: all
     with_http = natsconf.hub_config(nodes, creds, port=15000, store_dir="/s", http_port=15001)
     assert 'http: "127.0.0.1:15001"' in with_http
 
@@ -172,8 +172,11 @@ def test_server_for_follows_the_city(nodes: dict[str, NodeConfig]) -> None:
 
 
 def test_hub_streams() -> None:
-    """Hub topology: all events and all inboxes, file storage, direct get, 2-minute dedupe."""
-    ev, inbox = natsconf.stream_configs("hub")["hub"]
+    """Hub topology: all events and inboxes, file storage, direct get, dedupe, public mirror."""
+    ev, inbox, public = natsconf.stream_configs("hub")["hub"]
+    assert public.name == PUBLIC_STREAM
+    assert public.mirror is not None
+    assert public.mirror.name == EVENTS_STREAM
     assert (ev.name, ev.subjects, ev.allow_direct) == (EVENTS_STREAM, ["l13710.ev.>"], True)
     assert ev.duplicate_window == 120.0
     assert ev.max_age == 0
@@ -185,7 +188,7 @@ def test_leaf_streams_capture_each_subject_in_one_domain(nodes: dict[str, NodeCo
     """Leaf topology: the hub captures the province and leafless cities and sources each
     leaf city's events; a city's inbox sources the hub's inbox for its subtree."""
     streams = natsconf.stream_configs("leaf", nodes, cities=["sx.xinzhou"])
-    hub_ev, hub_inbox = streams["hub"]
+    hub_ev, hub_inbox, _public = streams["hub"]
     city_ev, city_inbox = streams["sx_xinzhou"]
     assert hub_ev.subjects is not None
     assert "l13710.ev.sx._" in hub_ev.subjects

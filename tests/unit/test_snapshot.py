@@ -160,7 +160,7 @@ def test_every_event_type_has_a_unique_well_formed_topic() -> None:
         kinds.add(match.group("kind"))
     topics = [getattr(cls, "TOPIC", "") for cls in ev.EVENT_TYPES.values()]
     assert len(set(topics)) == len(topics)
-    assert {"item", "numbering"} == kinds
+    assert {"item", "numbering"} <= kinds  # reminders and audit add kinds of their own
     assert {NumberIssued, ItemSnapshot} < set(ev.EVENT_TYPES.values())
 
 
@@ -180,9 +180,10 @@ def sample_events() -> list[msgspec.Struct]:
 
 
 def test_every_event_round_trips_through_json() -> None:
-    """Every event type encodes to JSON and decodes back, by its topic's class, unchanged."""
+    """Every item and numbering event type round-trips through JSON by its topic's class."""
     samples = sample_events()
-    expected = set(ev.EVENT_TYPES.values())
+    kinds = ("item", "numbering")  # other kinds have round-trip tests of their own
+    expected = {cls for t, cls in ev.EVENT_TYPES.items() if t.split(".")[1] in kinds}
     assert expected == {type(e) for e in samples}
     for original in samples:
         cls = ev.EVENT_TYPES[getattr(original, "TOPIC", "")]

@@ -22,6 +22,7 @@ from eventsourcing.persistence import (
 )
 
 from ledger13710.application.mapper import MsgspecMapper
+from ledger13710.audit.recorders import chained_process_recorder
 from ledger13710.boards import Board
 from ledger13710.domain import events as ev
 from ledger13710.domain.calendar import WorkCalendar
@@ -76,8 +77,14 @@ class LedgerBase(Application[UUID]):
         return MsgspecMapper()
 
     def construct_recorder(self) -> ApplicationRecorder:
-        """A recorder that also keeps tracking records (see :meth:`save_tracked`)."""
-        return self.factory.process_recorder()
+        """A recorder with tracking records (:meth:`save_tracked`) and the audit hash chain."""
+        return chained_process_recorder(self.factory, self.node_id)
+
+    def is_tracked(self, source: str, position: int) -> bool:
+        """Whether message ``position`` of ``source`` was applied (see :meth:`save_tracked`)."""
+        recorder = self.recorder
+        assert isinstance(recorder, ProcessRecorder)
+        return recorder.has_tracking_id(source, position)
 
     def save_tracked(self, source: str, position: int, *aggregates: Any) -> bool:
         """Save ``aggregates`` together with "message ``position`` of ``source`` applied".
@@ -132,6 +139,10 @@ class LedgerBase(Application[UUID]):
     def aggregate(self, iid: UUID) -> Item:
         agg: Item = self.repository.get(iid, projector_func=project_item)
         return agg
+
+    def is_local(self, number: str) -> bool:
+        """Whether item ``number`` has events in this node's store (one indexed read)."""
+        return bool(self.recorder.select_events(item_id(number), limit=1))
 
     def load(self, number: str) -> Item:
         try:

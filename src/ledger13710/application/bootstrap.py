@@ -7,6 +7,7 @@ A node's data directory holds:
 - ``events.sqlite`` the event store, when the store kind is sqlite
 - ``directory.sqlite`` contact details (never in events: they can be corrected or erased)
 - ``boards.toml``   optional extra boards ("1+X")
+- ``keys/node.ed25519`` the node's signing key (its public key is ``node.public_key``)
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import msgspec
 
 from ledger13710.application.directory_store import DirectoryStore
 from ledger13710.application.ledger import LedgerApp
+from ledger13710.audit.keys import create_node_key
 from ledger13710.boards import load_boards
 from ledger13710.calendars import load_calendar, warn_if_uncovered
 from ledger13710.config import NodeConfig, dump_node_config, load_node_config, load_node_configs
@@ -139,13 +141,24 @@ def init_node(config_path: Path, node_dir: Path) -> Path:
         cfg.node,
         policy=_absolute(cfg.policy_ref(), config_path.parent),
         calendar_overrides=str(cfg.calendar_overrides_path() or ""),
+        public_key=create_node_key(node_dir),
     )
     local = msgspec.structs.replace(cfg, node=resolved)
     (node_dir / "node.toml").write_text(dump_node_config(local), "utf-8")
-    known = sorted(load_node_configs(config_path.parent))
-    (node_dir / "nodes.json").write_text(json.dumps(known), "utf-8")
+    federation = load_node_configs(config_path.parent)
+    (node_dir / "nodes.json").write_text(json.dumps(sorted(federation)), "utf-8")
     node = open_node(node_dir)
-    node.close()
+    try:  # the names of every unit of the federation, so views label the whole subtree
+        own = node.directory_store.directory()
+        node.directory_store.add_units(
+            u.to_unit()
+            for other in federation.values()
+            if other.id != cfg.id
+            for u in other.units
+            if not own.has_unit(u.id)
+        )
+    finally:
+        node.close()
     log.info("node_initialised", node=cfg.id, dir=str(node_dir), store=cfg.store.kind)
     return node_dir
 

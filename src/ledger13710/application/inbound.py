@@ -96,6 +96,8 @@ def outbound_message(app: LedgerApp, seq: int, event: object) -> tuple[str, Inbo
 def accept(app: LedgerApp, message: InboxMessage) -> str:
     """Apply one inbox message exactly once; returns what happened (for logs)."""
     source = f"inbox:{message.upper}"
+    if app.is_tracked(source, message.upper_seq):
+        return "duplicate"
     try:
         aggregates = (
             _assignment(app, message) if isinstance(message, Assignment) else _review(app, message)

@@ -18,6 +18,7 @@ from ledger13710.application.base import check_choice
 from ledger13710.application.review import ReviewApp
 from ledger13710.domain import events as ev
 from ledger13710.domain.directory import host_node
+from ledger13710.domain.errors import InputError
 from ledger13710.domain.item import Item
 from ledger13710.domain.numbering import Numbering
 from ledger13710.domain.state import PLAN_TARGET, ItemState
@@ -75,12 +76,20 @@ class LedgerApp(ReviewApp):
         check_choice("board", board, list(self.boards))
         for uid in (raising_unit, lead_unit, *co_units):
             self.directory.unit(uid)
+        for uid in (lead_unit, *co_units):
+            if host_node(uid, self.node_ids) != self.node_id:
+                raise InputError(
+                    f"{uid} is hosted by node {host_node(uid, self.node_ids)}, not {self.node_id}: "
+                    "give the item to a unit hosted here and sub-assign the part to it"
+                )
         unit = self._actor_unit(actor)
         now = self.clock.now()
         counter: Numbering | None = None
         if number is None:
             counter = self._counter(now.year)
             number = counter.issue(now, actor, unit)
+            while self.is_local(number):  # taken by an import or an explicit --number
+                number = counter.issue(now, actor, unit)
         item = Item.register(
             number=number,
             title=title,

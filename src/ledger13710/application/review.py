@@ -142,10 +142,6 @@ class ReviewApp(LedgerBase):
         item.cancel(reason=reason, approved_by=approved_by, now=now, actor=actor, unit=unit)
         return [*cancelled, item]
 
-    def _is_local(self, number: str) -> bool:
-        """Whether item ``number`` has events in this node's store (one indexed read)."""
-        return bool(self.recorder.select_events(item_id(number), limit=1))
-
     def _review_remote(
         self,
         number: str,
@@ -158,7 +154,7 @@ class ReviewApp(LedgerBase):
         approved_by: str = "",
     ) -> ItemState | None:
         """Record a decision on a part hosted below; None when ``number`` is a local item."""
-        if self._is_local(number):
+        if self.is_local(number):
             return None
         parent_number, dash, _ = number.rpartition("-")
         try:

@@ -6,7 +6,10 @@ One asyncio process per node runs, side by side:
 - the **ingester** (descendants' logs → replica store, gap refetch, roll-up, acks),
 - the **inbox consumer** (assignments and review decisions from above → local ledger),
 - the **fetch responder** ("events after seq N", served from the node's own store),
-- the **ack listener** (the parent's ingest position of this node's log).
+- the **ack listener** (the parent's ingest position of this node's log),
+- the **reminder engine** (SMS before each deadline, overdue notices, urges),
+- the **checkpoint timer** (a signed checkpoint of the node's log when one is due; the
+  publisher sends it upward once the records it covers are published).
 
 The ledger itself stays synchronous; every store call runs in a worker thread so the event loop
 never blocks. Commands keep arriving through the CLI (another process) meanwhile: the SQLite
@@ -32,8 +35,10 @@ from nats.js.client import JetStreamContext
 
 from ledger13710.application.bootstrap import Node, open_node
 from ledger13710.application.inbound import accept, inbox_decoder
+from ledger13710.audit.checkpoints import checkpoint_due, make_checkpoint
 from ledger13710.domain.errors import ConfigError
 from ledger13710.logging import get_logger
+from ledger13710.reminders.wiring import close_engine, engine_for
 from ledger13710.replication.envelope import (
     H_MSG_ID,
     FetchReply,
@@ -43,6 +48,7 @@ from ledger13710.replication.envelope import (
 from ledger13710.replication.ingester import Ingester
 from ledger13710.replication.publisher import Publisher, read_log
 from ledger13710.replication.replica_store import ReplicaStore
+from ledger13710.replication.status import PARENT_ACK
 from ledger13710.replication.subjects import (
     INBOX_STREAM,
     ack_subject,
@@ -53,8 +59,6 @@ from ledger13710.replication.subjects import (
 )
 
 log = get_logger("ledger13710.node")
-
-PARENT_ACK = "parent_ack"
 
 
 class NatsSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -118,13 +122,24 @@ def _on_error(node_id: str) -> Any:
 class NodeProcess:
     """The federation side of one node."""
 
-    def __init__(self, node: Node, settings: NatsSettings) -> None:
+    def __init__(
+        self,
+        node: Node,
+        settings: NatsSettings,
+        *,
+        checkpoint_every_events: int = 1000,
+        checkpoint_every_seconds: float = 300.0,
+        checkpoint_check_seconds: float = 5.0,
+    ) -> None:
         self.node = node
         self.app = node.app
         self.id = node.id
         self.settings = settings
         self.store = ReplicaStore(node.dir / "replicas.sqlite")
         self.stop = asyncio.Event()
+        self.checkpoint_every_events = checkpoint_every_events
+        self.checkpoint_every_seconds = checkpoint_every_seconds
+        self.checkpoint_check_seconds = checkpoint_check_seconds
 
     async def run(self) -> None:
         """Run every part until SIGTERM / SIGINT (or :attr:`stop` is set)."""
@@ -136,8 +151,12 @@ class NodeProcess:
         js = nc.jetstream(timeout=10)
         await nc.subscribe(fetch_subject(self.id), cb=self._serve_fetch)
         await nc.subscribe(ack_subject(self.id), cb=self._on_ack)
+        engine = engine_for(self.node)
+        publisher = Publisher(self.app, self.store, js, node_dir=self.node.dir)
         tasks = [
-            asyncio.create_task(Publisher(self.app, self.store, js).run(self.stop)),
+            asyncio.create_task(publisher.run(self.stop)),
+            asyncio.create_task(self._checkpoints(publisher)),
+            asyncio.create_task(engine.run(self.stop)),
             asyncio.create_task(self._supervise("ingest", self._ingest, nc, js)),
             asyncio.create_task(self._supervise("inbox", self._inbox, nc, js)),
         ]
@@ -146,6 +165,7 @@ class NodeProcess:
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        close_engine(engine)
         with contextlib.suppress(Exception):
             async with asyncio.timeout(3):
                 await nc.close()
@@ -163,26 +183,58 @@ class NodeProcess:
                 log.warning("part_restarting", node=self.id, part=name, error=repr(e))
                 await asyncio.sleep(1.0)
 
+    async def _checkpoints(self, publisher: Publisher) -> None:
+        """Sign a checkpoint whenever one is due; the publisher sends it on."""
+        while not self.stop.is_set():
+            try:
+                async with asyncio.timeout(self.checkpoint_check_seconds):
+                    await self.stop.wait()
+                return
+            except TimeoutError:
+                pass
+            try:
+                if await asyncio.to_thread(self._checkpoint_now):
+                    publisher.checkpoints_due.set()
+            except Exception as e:  # a locked or unreachable store: try again next time
+                log.warning("checkpoint_failed", node=self.id, error=repr(e))
+
+    def _checkpoint_now(self) -> bool:
+        due = checkpoint_due(
+            self.node, self.app.clock.now(), every_events=self.checkpoint_every_events,
+            every_seconds=self.checkpoint_every_seconds,
+        )  # fmt: skip
+        return due and make_checkpoint(self.node) is not None
+
     async def _ingest(self, nc: Client, js: JetStreamContext) -> None:
         await Ingester(self.app, self.store, nc, js).run(self.stop)
 
     async def _inbox(self, nc: Client, js: JetStreamContext) -> None:
+        # One message in flight (max_ack_pending=1): tracking keeps the highest position applied
+        # per upper node, so messages must be applied strictly in order. A message that fails
+        # for an unexpected reason (a locked store, say) is naked and retried before any later
+        # one — never skipped.
         durable = consumer_name("inbox", self.id)
         await js.add_consumer(
             INBOX_STREAM,
             ConsumerConfig(
                 name=durable, durable_name=durable, filter_subject=inbox_subject(self.id),
                 ack_policy=AckPolicy.EXPLICIT, deliver_policy=DeliverPolicy.ALL, ack_wait=30,
+                max_ack_pending=1,
             ),
         )  # fmt: skip
         sub = await js.pull_subscribe_bind(durable, stream=INBOX_STREAM)
         while not self.stop.is_set():
             try:
-                msgs = await sub.fetch(64, timeout=0.5)
+                msgs = await sub.fetch(1, timeout=0.5)
             except (TimeoutError, nats.errors.TimeoutError):
                 continue
             for m in msgs:
-                await self._accept(m)
+                try:
+                    await self._accept(m)
+                except Exception as e:
+                    log.warning("inbox_retry", node=self.id, msg_id=_msg_id(m), error=repr(e))
+                    await m.nak(delay=1.0)
+                    continue
                 await m.ack()
 
     async def _accept(self, m: Msg) -> None:
@@ -218,12 +270,13 @@ def _msg_id(m: Msg) -> str:
     return (m.headers or {}).get(H_MSG_ID, "")
 
 
-def run_node(node_dir: Path, url: str | None = None) -> int:
-    """Run the node in ``node_dir`` until it is told to stop."""
+def run_node(node_dir: Path, url: str | None = None, **checkpoints: Any) -> int:
+    """Run the node in ``node_dir`` until it is told to stop (``checkpoints``: the
+    ``checkpoint_every_*`` / ``checkpoint_check_seconds`` settings of :class:`NodeProcess`)."""
     settings = load_settings(node_dir, url)
     node = open_node(node_dir)
     try:
-        asyncio.run(NodeProcess(node, settings).run())
+        asyncio.run(NodeProcess(node, settings, **checkpoints).run())
     finally:
         node.close()
     return 0

@@ -7,7 +7,9 @@ A record is the origin's stored event, unchanged (the same bytes), plus the enve
   have holes (PostgreSQL sequences skip on a rolled-back insert), so order is checked by this
   back-link, never by ``seq + 1``: a record whose ``prev`` is not the last one applied reveals
   a gap, which is refetched from the origin;
-- ``hash``    SHA-256 over all of the above, so replicas can be compared by content.
+- ``hash``    SHA-256 over all of the above, so replicas can be compared by content;
+- ``chain``   the origin's chain hash at this record (``audit/chain.py``): it commits to the
+  whole log up to here, so the parent checks each record continues the chain it holds.
 
 On NATS the payload is the event bytes and the envelope travels in headers.
 """
@@ -32,6 +34,9 @@ H_VERSION = "L13710-Version"
 H_HASH = "L13710-Hash"
 H_PUBLISHED = "L13710-Published-Ns"
 H_KIND = "L13710-Kind"
+H_CHAIN = "L13710-Chain"
+#: ``L13710-Kind`` of a signed checkpoint on a node's events subject (not a record).
+KIND_CHECKPOINT = "checkpoint"
 
 
 class Record(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
@@ -46,6 +51,7 @@ class Record(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
     state: bytes
     hash: str
     published_ns: int = 0
+    chain: str = ""  # hex; last, with a default: fetch replies encode records as arrays
 
 
 class FetchRequest(msgspec.Struct, frozen=True, kw_only=True):
@@ -105,6 +111,7 @@ def headers_of(record: Record) -> dict[str, str]:
         H_VERSION: str(record.originator_version),
         H_HASH: record.hash,
         H_PUBLISHED: str(time.time_ns()),
+        H_CHAIN: record.chain,
     }
 
 
@@ -123,6 +130,7 @@ def record_from_message(subject_origin: str, headers: dict[str, str] | None, dat
             state=data,
             hash=headers[H_HASH],
             published_ns=int(headers.get(H_PUBLISHED, "0")),
+            chain=headers.get(H_CHAIN, ""),
         )
     except KeyError as e:
         raise BadRecordError(f"missing header {e.args[0]}") from None

@@ -25,7 +25,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Literal, Self
@@ -93,6 +93,7 @@ class LocalFederation:
         clock_env: str | None = None,
         nodes_dir: str | Path | None = None,
         log_level: str = "info",
+        node_args: Sequence[str] = (),
     ) -> None:
         if topology != "hub":
             raise ConfigError(f"LocalFederation runs the hub topology only, not {topology!r}")
@@ -102,6 +103,7 @@ class LocalFederation:
         self.clock_env = clock_env
         self.nodes_dir = Path(nodes_dir) if nodes_dir is not None else DEFAULT_NODES_DIR
         self.log_level = log_level
+        self.node_args = list(node_args)  # extra ``node run`` options, e.g. checkpoint cadence
         self.configs: dict[str, NodeConfig] = {}
         self.creds: dict[str, str] = {}
         self.server: NatsServer | None = None
@@ -213,7 +215,7 @@ class LocalFederation:
         log = self.log_path(node_id).open("ab")
         self._logs[node_id] = log
         marks = self._running_marks(node_id)
-        cmd = [*ledger_command(), "--log-level", self.log_level, "node", "run"]
+        cmd = [*ledger_command(), "--log-level", self.log_level, "node", "run", *self.node_args]
         proc = subprocess.Popen(
             [*cmd, "--dir", str(self.node_dir(node_id))],
             stdin=subprocess.DEVNULL,

@@ -54,6 +54,7 @@ from ledger13710.replication import subjects as sj
 
 ACCOUNT = "LEDGER"
 ADMIN = "admin"
+INTEGRATOR = "integrator"
 HUB = "hub"
 Topology = Literal["hub", "leaf"]
 #: A node may answer each request it received once, within a minute.
@@ -64,7 +65,7 @@ DUPLICATE_WINDOW = 120.0  # seconds
 
 
 def make_credentials(node_ids: Collection[str], seed: str | None = None) -> dict[str, str]:
-    """A password per node id plus ``admin``; deterministic when ``seed`` is given (tests)."""
+    """A password per node id plus ``admin`` and ``integrator``; deterministic with ``seed``."""
     rng = random.Random(seed) if seed is not None else None
 
     def password() -> str:
@@ -72,7 +73,7 @@ def make_credentials(node_ids: Collection[str], seed: str | None = None) -> dict
             return secrets.token_urlsafe(24)
         return rng.randbytes(24).hex()
 
-    return {user: password() for user in [ADMIN, *sorted(node_ids)]}
+    return {user: password() for user in [ADMIN, INTEGRATOR, *sorted(node_ids)]}
 
 
 def save_credentials(path: str | Path, creds: Mapping[str, str]) -> None:
@@ -144,11 +145,40 @@ def node_permissions(node_id: str) -> dict[str, Any]:
     }
 
 
+def integrator_permissions() -> dict[str, Any]:
+    """Read-only: consumers on the public mirror (any name, any filter), nothing to publish.
+
+    The mirror keeps the original subjects, so an integrator filters a subtree exactly as a
+    node would (``l13710.ev.sx.xinzhou.>``); it can neither write a log nor reach the nodes'
+    own consumers on ``L13710_EV``.
+    """
+    js, pub = "$JS.API", sj.PUBLIC_STREAM
+    return {
+        "publish": {
+            "allow": [
+                f"{js}.INFO",
+                f"{js}.STREAM.INFO.{pub}",
+                f"{js}.CONSUMER.CREATE.{pub}.>",
+                f"{js}.CONSUMER.DURABLE.CREATE.{pub}.>",
+                f"{js}.CONSUMER.INFO.{pub}.>",
+                f"{js}.CONSUMER.MSG.NEXT.{pub}.>",
+                f"$JS.ACK.{pub}.>",
+            ]
+        },
+        "subscribe": {"allow": ["_INBOX.>"]},
+    }
+
+
 def _users(node_ids: Collection[str], creds: Mapping[str, str]) -> list[dict[str, Any]]:
     missing = sorted(n for n in [ADMIN, *node_ids] if n not in creds)
     if missing:
         raise ConfigError(f"no NATS password for {', '.join(missing)}; regenerate credentials")
     users: list[dict[str, Any]] = [{"user": ADMIN, "password": creds[ADMIN]}]
+    if INTEGRATOR in creds:
+        users.append(
+            {"user": INTEGRATOR, "password": creds[INTEGRATOR],
+             "permissions": integrator_permissions()}
+        )  # fmt: skip
     users += [
         {"user": n, "password": creds[n], "permissions": node_permissions(n)}
         for n in sorted(node_ids)
@@ -333,6 +363,19 @@ def _stream(name: str, subjects: list[str], replicas: int, **extra: Any) -> api.
     )
 
 
+def _public_mirror(replicas: int) -> api.StreamConfig:
+    """Integrators' read-only copy of the hub's events stream."""
+    return api.StreamConfig(
+        name=sj.PUBLIC_STREAM,
+        mirror=api.StreamSource(name=sj.EVENTS_STREAM),
+        retention=api.RetentionPolicy.LIMITS,
+        storage=api.StorageType.FILE,
+        num_replicas=replicas,
+        deny_delete=True,
+        deny_purge=True,
+    )
+
+
 def stream_configs(
     topology: Topology,
     nodes: Mapping[str, NodeConfig] | None = None,
@@ -346,6 +389,7 @@ def stream_configs(
             HUB: [
                 _stream(sj.EVENTS_STREAM, [f"{sj.EV}.>"], replicas, allow_direct=True),
                 _stream(sj.INBOX_STREAM, [f"{sj.INBOX}.>"], replicas),
+                _public_mirror(replicas),
             ]
         }
     if nodes is None:
@@ -365,7 +409,13 @@ def stream_configs(
             for c in sorted(cities)
         ],
     )
-    result = {HUB: [hub_ev, _stream(sj.INBOX_STREAM, [f"{sj.INBOX}.>"], replicas)]}
+    result = {
+        HUB: [
+            hub_ev,
+            _stream(sj.INBOX_STREAM, [f"{sj.INBOX}.>"], replicas),
+            _public_mirror(replicas),
+        ]
+    }
     for city in sorted(cities):
         result[domain_of(city)] = [
             _stream(sj.EVENTS_STREAM, [f"{sj.EV}.{city}.>"], replicas, allow_direct=True),

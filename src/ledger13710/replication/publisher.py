@@ -9,13 +9,19 @@ store, which keys records by (origin, seq).
 
 Events that call for action on a lower node (a part sub-assigned there, a review decision on
 it) also become a message in that node's inbox, published in the same pass.
+
+Signed checkpoints (``audit/checkpoints.py``) follow on the same subject once every record they
+cover is published (``L13710-Kind: checkpoint``, ``Nats-Msg-Id`` ``<origin>:cp:<tree_size>``),
+so the parent holds them before anyone at the origin could rewrite what they cover.
 """
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
+import msgspec
 import nats.errors
 import nats.js.errors
 from nats.js.client import JetStreamContext
@@ -23,31 +29,57 @@ from nats.js.client import JetStreamContext
 from ledger13710.application.inbound import inbox_encoder, outbound_message
 from ledger13710.application.ledger import LedgerApp
 from ledger13710.application.mapper import decode_event
+from ledger13710.audit.recorders import chain_hashes
+from ledger13710.audit.store import Checkpoint, open_audit_store
 from ledger13710.domain import events as ev
 from ledger13710.logging import get_logger
-from ledger13710.replication.envelope import H_KIND, H_MSG_ID, Record, headers_of, make_record
+from ledger13710.replication.envelope import (
+    H_KIND,
+    H_MSG_ID,
+    H_ORIGIN,
+    KIND_CHECKPOINT,
+    Record,
+    headers_of,
+    make_record,
+)
 from ledger13710.replication.replica_store import ReplicaStore
 from ledger13710.replication.subjects import events_subject, inbox_subject
 
 log = get_logger("ledger13710.publisher")
 
 PUBLISHED = "published"
+#: Outbound position: the tree size of the last checkpoint published.
+CHECKPOINT_PUBLISHED = "checkpoint_published"
 INBOX_TOPICS = frozenset({ev.SubAssigned.TOPIC, ev.PartReviewed.TOPIC})
 
 
 def read_log(app: LedgerApp, origin: str, after: int, limit: int) -> list[Record]:
-    """The node's own records after position ``after`` (an existing position, or 0)."""
+    """The node's own records after position ``after`` (an existing position, or 0), each with
+    its chain hash (written in the same transaction as the event, so always there)."""
     notifications = app.recorder.select_notifications(start=after + 1, limit=limit)
+    if not notifications:
+        return []
+    chain = chain_hashes(app.recorder, notifications[0].id, notifications[-1].id)
     records = []
     prev = after
     for n in notifications:
-        records.append(
-            make_record(
-                origin, n.id, prev, n.topic, str(n.originator_id), n.originator_version, n.state
-            )
+        r = make_record(
+            origin, n.id, prev, n.topic, str(n.originator_id), n.originator_version, n.state
         )
+        link = chain.get(n.id)
+        records.append(msgspec.structs.replace(r, chain=link.hex()) if link else r)
         prev = n.id
     return records
+
+
+def checkpoints_to_publish(node_dir: Path, after_size: int, upto_seq: int) -> list[Checkpoint]:
+    """Checkpoints larger than ``after_size`` whose records are published (up to ``upto_seq``)."""
+    store = open_audit_store(node_dir)
+    try:
+        found = store.checkpoints()
+    finally:
+        store.close()
+    return [cp for cp in found if cp.tree_size > after_size and cp.last_seq <= upto_seq]
 
 
 class Publisher:
@@ -62,6 +94,8 @@ class Publisher:
         batch: int = 512,
         poll_s: float = 0.05,
         ack_timeout_s: float = 10.0,
+        node_dir: Path | None = None,
+        checkpoint_poll_s: float = 1.0,
     ) -> None:
         self.app = app
         self.node = app.node_id
@@ -71,12 +105,27 @@ class Publisher:
         self.poll_s = poll_s
         self.ack_timeout_s = ack_timeout_s
         self.subject = events_subject(self.node)
+        self.node_dir = node_dir  # None: checkpoints are not published
+        self.checkpoint_poll_s = checkpoint_poll_s
+        self.checkpoints_due = asyncio.Event()  # set when a checkpoint was just made
 
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until ``stop`` is set."""
         position = self.store.get_position(PUBLISHED)[0]
         backoff = 0.2
+        loop = asyncio.get_running_loop()
+        last_cp_check = 0.0
         while not stop.is_set():
+            cp_due = self.checkpoints_due.is_set()
+            if self.node_dir is not None and (
+                cp_due or loop.time() - last_cp_check > self.checkpoint_poll_s
+            ):
+                self.checkpoints_due.clear()
+                last_cp_check = loop.time()
+                try:
+                    await self._publish_checkpoints(position)
+                except Exception as e:  # NATS away, the store locked: the next pass retries
+                    log.warning("checkpoint_publish_failed", node=self.node, error=repr(e))
             records = await asyncio.to_thread(read_log, self.app, self.node, position, self.batch)
             if not records:
                 await _sleep(stop, self.poll_s)
@@ -95,6 +144,25 @@ class Publisher:
             position = records[-1].seq
             await asyncio.to_thread(self.store.set_position, PUBLISHED, position)
             log.debug("published", node=self.node, upto=position, count=len(records))
+
+    async def _publish_checkpoints(self, position: int) -> None:
+        """Publish every checkpoint not published yet whose records are (in order)."""
+        assert self.node_dir is not None
+        after = self.store.get_position(CHECKPOINT_PUBLISHED)[0]
+        found = await asyncio.to_thread(checkpoints_to_publish, self.node_dir, after, position)
+        for cp in found:
+            headers = {
+                H_MSG_ID: f"{self.node}:cp:{cp.tree_size}",
+                H_KIND: KIND_CHECKPOINT,
+                H_ORIGIN: self.node,
+            }
+            async with asyncio.timeout(self.ack_timeout_s):
+                await self.js.publish(self.subject, msgspec.json.encode(cp), headers=headers)
+            await asyncio.to_thread(self.store.set_position, CHECKPOINT_PUBLISHED, cp.tree_size)
+            log.info(
+                "checkpoint_published", node=self.node, tree_size=cp.tree_size,
+                last_seq=cp.last_seq,
+            )  # fmt: skip
 
     async def _publish(self, records: list[Record]) -> None:
         futures: list[asyncio.Future[Any]] = []

@@ -2,8 +2,10 @@
 
 Every record is written **in the same transaction** as the origin's new position, so a crash
 or a restart neither loses nor applies anything twice — also long after JetStream's duplicate
-window. A record that fails its checks is quarantined, never applied, and its origin waits
-behind it (``blocked``) until an operator retries: there is no silent gap.
+window. A record that fails its checks — its content hash, its link in the origin's hash chain,
+a key rotation — is quarantined, never applied, and its origin waits behind it (``blocked``)
+until an operator retries: there is no silent gap. The origin's signed checkpoints are kept
+and verified against the replicated records (``verified.py``); one that fails blocks it too.
 """
 
 from __future__ import annotations
@@ -16,21 +18,26 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ledger13710.audit.chain import GENESIS
+from ledger13710.audit.keys import KeyRotated
+from ledger13710.audit.store import Checkpoint
+from ledger13710.replication import verified
 from ledger13710.replication.envelope import BadRecordError, Record, check_record
+from ledger13710.replication.verified import CheckpointOutcome
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS replica_events (
     origin TEXT NOT NULL, seq INTEGER NOT NULL, prev INTEGER NOT NULL, topic TEXT NOT NULL,
     originator_id TEXT NOT NULL, originator_version INTEGER NOT NULL, state BLOB NOT NULL,
     hash TEXT NOT NULL, published_ns INTEGER NOT NULL, ingested_ns INTEGER NOT NULL,
-    PRIMARY KEY (origin, seq)
+    chain_hash TEXT NOT NULL DEFAULT '', PRIMARY KEY (origin, seq)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS replica_by_originator
     ON replica_events (originator_id, originator_version);
 CREATE TABLE IF NOT EXISTS replica_positions (
     origin TEXT PRIMARY KEY, last_seq INTEGER NOT NULL, count INTEGER NOT NULL,
     seen_seq INTEGER NOT NULL DEFAULT 0, last_ingested_ns INTEGER NOT NULL DEFAULT 0,
-    blocked TEXT NOT NULL DEFAULT ''
+    blocked TEXT NOT NULL DEFAULT '', last_chain TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS quarantine (
     origin TEXT NOT NULL, seq INTEGER NOT NULL, reason TEXT NOT NULL, record TEXT NOT NULL,
@@ -50,6 +57,7 @@ class BatchResult:
     duplicates: int = 0
     gaps: dict[str, int] = field(default_factory=dict)  # origin -> last applied seq
     quarantined: list[tuple[Record, str]] = field(default_factory=list)
+    checkpoints: list[CheckpointOutcome] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -63,6 +71,10 @@ class OriginStatus:
     last_ingested_ns: int
     blocked: str
     quarantined: int
+    checkpoints_verified: int = 0
+    verified_tree_size: int = 0
+    checkpoints_pending: int = 0
+    pinned_key: str = ""
 
 
 class ReplicaStore:
@@ -75,6 +87,7 @@ class ReplicaStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
+        verified.migrate(self._db)
 
     def close(self) -> None:
         """Close the database."""
@@ -90,50 +103,58 @@ class ReplicaStore:
             db = self._db
             db.execute("BEGIN IMMEDIATE")
             try:
-                last: dict[str, tuple[int, str]] = {}
+                last: dict[str, tuple[int, str, str]] = {}
                 for r in records:
                     if r.origin not in last:
                         last[r.origin] = self._position(r.origin)
                     self._apply_one(r, last, result, now)
-                for origin in last:
+                for origin, (_seq, _blocked, chain) in last.items():
                     db.execute(
-                        "UPDATE replica_positions SET last_ingested_ns = ? WHERE origin = ?",
-                        (now, origin),
+                        "UPDATE replica_positions SET last_ingested_ns = ?, last_chain = ? "
+                        "WHERE origin = ?",
+                        (now, chain, origin),
                     )
+                for origin in {r.origin for r in result.applied}:
+                    result.checkpoints += verified.check_pending(db, origin)
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
         return result
 
-    def _position(self, origin: str) -> tuple[int, str]:
+    def _position(self, origin: str) -> tuple[int, str, str]:
+        """(last applied position, blocked reason, chain hash there) of ``origin``."""
         row = self._db.execute(
-            "SELECT last_seq, blocked FROM replica_positions WHERE origin = ?", (origin,)
+            "SELECT last_seq, blocked, last_chain FROM replica_positions WHERE origin = ?",
+            (origin,),
         ).fetchone()
         if row is None:
             self._db.execute(
                 "INSERT INTO replica_positions (origin, last_seq, count) VALUES (?, 0, 0)",
                 (origin,),
             )
-            return 0, ""
-        return int(row[0]), str(row[1])
+            return 0, "", GENESIS.hex()
+        last_seq, blocked, chain = int(row[0]), str(row[1]), str(row[2])
+        return last_seq, blocked, chain if last_seq else GENESIS.hex()
 
     def _apply_one(
-        self, r: Record, last: dict[str, tuple[int, str]], result: BatchResult, now: int
+        self, r: Record, last: dict[str, tuple[int, str, str]], result: BatchResult, now: int
     ) -> None:
         db = self._db
-        last_seq, blocked = last[r.origin]
+        last_seq, blocked, last_chain = last[r.origin]
         db.execute(
             "UPDATE replica_positions SET seen_seq = max(seen_seq, ?) WHERE origin = ?",
             (r.seq, r.origin),
         )
         if r.seq <= last_seq:
             row = db.execute(
-                "SELECT hash FROM replica_events WHERE origin = ? AND seq = ?", (r.origin, r.seq)
+                "SELECT hash, chain_hash FROM replica_events WHERE origin = ? AND seq = ?",
+                (r.origin, r.seq),
             ).fetchone()
-            if row is not None and row[0] != r.hash:
-                self._quarantine(r, "differs from the record already applied at this position")
-                result.quarantined.append((r, "conflicting duplicate"))
+            if row is not None and (row[0] != r.hash or (row[1] and r.chain and row[1] != r.chain)):
+                # the origin's log was rewritten after we applied it: loud, and it waits
+                reason = "differs from the record already applied at this position"
+                self._block(r, reason, last, result)
             else:
                 result.duplicates += 1
             return
@@ -145,35 +166,62 @@ class ReplicaStore:
         try:
             check_record(r)
         except BadRecordError as e:
-            reason = str(e)
-            self._quarantine(r, reason)
-            db.execute(
-                "UPDATE replica_positions SET blocked = ? WHERE origin = ?",
-                (f"record {r.seq}: {reason}", r.origin),
-            )
-            last[r.origin] = (last_seq, reason)
-            result.quarantined.append((r, reason))
+            self._block(r, str(e), last, result)
+            return
+        problem = verified.link_problem(last_chain, last_seq, r)
+        if not problem and r.topic == KeyRotated.TOPIC:
+            problem = verified.follow_rotation(db, r)
+        if problem:
+            self._block(r, problem, last, result)
             return
         db.execute(
-            "INSERT INTO replica_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO replica_events (origin, seq, prev, topic, originator_id, "
+            "originator_version, state, hash, published_ns, ingested_ns, chain_hash) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 r.origin, r.seq, r.prev, r.topic, r.originator_id, r.originator_version,
-                r.state, r.hash, r.published_ns, now,
+                r.state, r.hash, r.published_ns, now, r.chain,
             ),
         )  # fmt: skip
         db.execute(
             "UPDATE replica_positions SET last_seq = ?, count = count + 1 WHERE origin = ?",
             (r.seq, r.origin),
         )
-        last[r.origin] = (r.seq, "")
+        last[r.origin] = (r.seq, "", r.chain)
         result.gaps.pop(r.origin, None)
         result.applied.append(r)
+
+    def _block(
+        self, r: Record, reason: str, last: dict[str, tuple[int, str, str]], result: BatchResult
+    ) -> None:
+        """Quarantine ``r`` and make its origin wait behind it."""
+        self._quarantine(r, reason)
+        self._db.execute(
+            "UPDATE replica_positions SET blocked = ? WHERE origin = ? AND blocked = ''",
+            (f"record {r.seq}: {reason}", r.origin),
+        )
+        last_seq, _, chain = last[r.origin]
+        last[r.origin] = (last_seq, reason, chain)
+        result.quarantined.append((r, reason))
+
+    def add_checkpoint(self, cp: Checkpoint) -> list[CheckpointOutcome]:
+        """Keep a checkpoint the origin published; verify it now if its records are here."""
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                outcomes = verified.receive_checkpoint(db, cp)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return outcomes
 
     def _quarantine(self, r: Record, reason: str) -> None:
         envelope = {
             "origin": r.origin, "seq": r.seq, "prev": r.prev, "topic": r.topic,
             "originator_id": r.originator_id, "version": r.originator_version,
-            "hash": r.hash, "state": r.state.decode("utf-8", "replace"),
+            "hash": r.hash, "chain": r.chain, "state": r.state.decode("utf-8", "replace"),
         }  # fmt: skip
         self._db.execute(
             "INSERT OR REPLACE INTO quarantine VALUES (?, ?, ?, ?, ?)",
@@ -204,12 +252,13 @@ class ReplicaStore:
         ).fetchall()
         return {str(o): int(s) for o, s in rows}
 
-    def records(self, origin: str, after: int = 0) -> list[Record]:
-        """An origin's applied records in order."""
+    def records(self, origin: str, after: int = 0, limit: int | None = None) -> list[Record]:
+        """An origin's applied records after position ``after`` in order (at most ``limit``)."""
         rows = self._db.execute(
             "SELECT origin, seq, prev, topic, originator_id, originator_version, state, hash, "
-            "published_ns FROM replica_events WHERE origin = ? AND seq > ? ORDER BY seq",
-            (origin, after),
+            "published_ns FROM replica_events WHERE origin = ? AND seq > ? ORDER BY seq "
+            "LIMIT ?",
+            (origin, after, -1 if limit is None else limit),
         ).fetchall()
         return [_record(row) for row in rows]
 
@@ -227,10 +276,29 @@ class ReplicaStore:
         """Every known origin's position, blocked reason and quarantine count."""
         rows = self._db.execute(
             "SELECT p.origin, p.last_seq, p.count, p.seen_seq, p.last_ingested_ns, p.blocked, "
-            "(SELECT count(*) FROM quarantine q WHERE q.origin = p.origin) "
+            "(SELECT count(*) FROM quarantine q WHERE q.origin = p.origin), "
+            "(SELECT count(*) FROM replica_checkpoints c WHERE c.origin = p.origin "
+            " AND c.status = 'verified'), "
+            "(SELECT coalesce(max(tree_size), 0) FROM replica_checkpoints c "
+            " WHERE c.origin = p.origin AND c.status = 'verified'), "
+            "(SELECT count(*) FROM replica_checkpoints c WHERE c.origin = p.origin "
+            " AND c.status = 'pending'), "
+            "(SELECT coalesce(max(public_key), '') FROM replica_keys k WHERE k.origin = p.origin "
+            " AND k.since_seq = (SELECT max(since_seq) FROM replica_keys m "
+            "  WHERE m.origin = p.origin)) "
             "FROM replica_positions p ORDER BY p.origin"
         ).fetchall()
         return [OriginStatus(*row) for row in rows]
+
+    def checkpoints(self, origin: str) -> list[tuple[Checkpoint, str, str]]:
+        """(checkpoint, status, reason) of every checkpoint ``origin`` published, by size."""
+        rows = self._db.execute(
+            "SELECT tree_size, last_seq, root_hash, chain_hash, timestamp, public_key, "
+            "signature, status, reason FROM replica_checkpoints WHERE origin = ? "
+            "ORDER BY tree_size",
+            (origin,),
+        ).fetchall()
+        return [(verified.checkpoint_of(origin, row), str(row[7]), str(row[8])) for row in rows]
 
     def quarantined(self) -> list[tuple[str, int, str]]:
         """(origin, seq, reason) of every quarantined record."""

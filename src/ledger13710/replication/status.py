@@ -2,8 +2,9 @@
 
 For the node's own log: last local position, last published, last acknowledged by the parent,
 backlog and the age of the oldest event not yet published. For every descendant origin this
-node ingests: last position applied, records held, whether it is blocked behind a quarantined
-record.
+node ingests: last position applied, records held, its signed checkpoints verified (and the
+largest), the signing key pinned for it, and whether it is blocked (why: a quarantined record,
+a rejected checkpoint).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import msgspec
 
 from ledger13710.application.bootstrap import Node
 from ledger13710.application.mapper import decode_event
+from ledger13710.reminders.alerts import active_alerts
 from ledger13710.replication.publisher import PUBLISHED
 from ledger13710.replication.replica_store import ReplicaStore
 
@@ -42,6 +44,10 @@ class Replica(msgspec.Struct, frozen=True, kw_only=True):
     last_ingested_age_s: float | None
     blocked: str
     quarantined: int
+    checkpoints_verified: int = 0
+    verified_tree_size: int = 0
+    checkpoints_pending: int = 0
+    pinned_key: str = ""  # its first 16 hex digits
 
 
 class Status(msgspec.Struct, frozen=True, kw_only=True):
@@ -50,6 +56,7 @@ class Status(msgspec.Struct, frozen=True, kw_only=True):
     node: str
     own: OwnLog
     replicas: list[Replica]
+    alerts: list[str] = msgspec.field(default_factory=list)
 
 
 def node_status(node: Node, store: ReplicaStore) -> Status:
@@ -74,6 +81,10 @@ def node_status(node: Node, store: ReplicaStore) -> Status:
             last_ingested_age_s=(now_ns - s.last_ingested_ns) / 1e9 if s.last_ingested_ns else None,
             blocked=s.blocked,
             quarantined=s.quarantined,
+            checkpoints_verified=s.checkpoints_verified,
+            verified_tree_size=s.verified_tree_size,
+            checkpoints_pending=s.checkpoints_pending,
+            pinned_key=s.pinned_key[:16],
         )
         for s in store.statuses()
     ]
@@ -85,4 +96,5 @@ def node_status(node: Node, store: ReplicaStore) -> Status:
         backlog=max(0, last_local - published),  # positions (PostgreSQL may skip some)
         oldest_unreplicated_age_s=age,
     )
-    return Status(node=node.id, own=own, replicas=replicas)
+    alerts = [a.message for a in active_alerts(node.dir)]
+    return Status(node=node.id, own=own, replicas=replicas, alerts=alerts)

@@ -18,6 +18,9 @@ from __future__ import annotations
 
 EVENTS_STREAM = "L13710_EV"
 INBOX_STREAM = "L13710_INBOX"
+#: A read-only mirror of EVENTS_STREAM for integrators: their consumers live here, apart from
+#: the nodes' own, so nothing an integrator does can touch a node's consumers.
+PUBLIC_STREAM = "L13710_PUB"
 
 EV = "l13710.ev"
 INBOX = "l13710.inbox"

@@ -1,0 +1,78 @@
+"""The hash chain over a node's log: every record commits to the one before it.
+
+For the record at position ``seq`` whose previous record is at ``prev`` (0 for the first):
+
+- ``record_hash`` = :func:`ledger13710.replication.envelope.record_hash` over origin, seq, prev,
+  topic, originator id, version and the stored event bytes (the hash replication carries);
+- ``chain_hash``  = ``SHA-256(previous chain_hash ‖ record_hash)``, both as raw 32 bytes, with
+  :data:`GENESIS` before the first record.
+
+So a chain hash commits to the whole log up to its record, in order, and to the origin.
+"""
+
+from __future__ import annotations
+
+from hashlib import sha256
+
+from ledger13710.replication.envelope import Record, record_hash
+
+#: The chain hash "before the first record": SHA-256 of a fixed label.
+GENESIS = sha256(b"ledger13710 chain genesis v1").digest()
+
+
+class ChainError(ValueError):
+    """A record does not continue the chain it claims to continue."""
+
+
+def record_digest(
+    origin: str, seq: int, prev: int, topic: str, originator_id: str, version: int, state: bytes
+) -> bytes:
+    """The record hash as raw bytes (the same hash as ``envelope.record_hash``, not hex)."""
+    return sha256(
+        f"{origin}\x00{seq}\x00{prev}\x00{topic}\x00{originator_id}\x00{version}\x00".encode()
+        + state
+    ).digest()
+
+
+def chain_next(prev_chain_hash: bytes, record_digest: bytes) -> bytes:
+    """``SHA-256(prev_chain_hash ‖ record_digest)``."""
+    return sha256(prev_chain_hash + record_digest).digest()
+
+
+def verify_next(prev_chain_hash: str, record: Record, chain_hash: str) -> str:
+    """Check that ``record`` (hex ``chain_hash`` as received) continues the chain; return it.
+
+    For the ingesting parent (phase 2): ``prev_chain_hash`` is the chain hash of the last record
+    applied from this origin (``GENESIS.hex()`` before the first). Raises :class:`ChainError`
+    naming what is wrong.
+    """
+    expected_record = record_hash(
+        record.origin, record.seq, record.prev, record.topic, record.originator_id,
+        record.originator_version, record.state,
+    )  # fmt: skip
+    if expected_record != record.hash:
+        raise ChainError(f"{record.origin}:{record.seq}: content does not match its record hash")
+    expected = chain_next(bytes.fromhex(prev_chain_hash), bytes.fromhex(record.hash)).hex()
+    if expected != chain_hash:
+        raise ChainError(
+            f"{record.origin}:{record.seq}: chain hash does not continue the chain after "
+            f"position {record.prev}"
+        )
+    return expected
+
+
+#: One position of the log as the chain sees it: (seq, topic, originator id, version, state).
+LogRow = tuple[int, str, str, int, bytes]
+#: One row of the ``chain`` table: (seq, prev_seq, record_hash, chain_hash), hashes raw.
+ChainRow = tuple[int, int, bytes, bytes]
+
+
+def link(origin: str, prev_seq: int, prev_hash: bytes, rows: list[LogRow]) -> list[ChainRow]:
+    """Chain rows for ``rows`` (in log order) after the chain tail ``(prev_seq, prev_hash)``."""
+    out: list[ChainRow] = []
+    for seq, topic, originator_id, version, state in rows:
+        digest = record_digest(origin, seq, prev_seq, topic, originator_id, version, state)
+        prev_hash = sha256(prev_hash + digest).digest()
+        out.append((seq, prev_seq, digest, prev_hash))
+        prev_seq = seq
+    return out

@@ -1,0 +1,150 @@
+"""The node's Ed25519 signing key, and key rotation as a signed event in the node's log.
+
+The private key lives in ``<node dir>/keys/node.ed25519`` (PKCS#8 PEM, mode 0600); its public
+key (hex, 32 bytes) is ``node.public_key`` in the node directory's ``node.toml``. A rotation is
+a :class:`KeyRotated` event (kind ``audit``) that names the old and the new public key, signed
+by the old key (authority) and by the new one (possession). Whoever trusts any key of the
+history can follow it to the current one.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import ClassVar
+from uuid import UUID, uuid5
+
+import msgspec
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from ledger13710.domain.errors import ConfigError, InputError
+from ledger13710.domain.events import event
+from ledger13710.domain.item import ITEM_NAMESPACE
+
+KEY_FILE = Path("keys") / "node.ed25519"
+NEXT_KEY_FILE = Path("keys") / "node.ed25519.next"
+
+
+@event("KeyRotated", kind="audit")
+class KeyRotated(msgspec.Struct, frozen=True, kw_only=True):
+    """The node's signing key changes from ``old_public_key`` to ``new_public_key``."""
+
+    TOPIC: ClassVar[str] = ""
+
+    originator_id: UUID
+    originator_version: int
+    timestamp: datetime
+    node: str
+    old_public_key: str
+    new_public_key: str
+    signature: str  # by the old key over rotation_message(...)
+    proof: str  # by the new key over the same message
+
+
+def keys_id(node: str) -> UUID:
+    """Aggregate id of a node's key history (its versions count the rotations)."""
+    return uuid5(ITEM_NAMESPACE, f"audit-keys:{node}")
+
+
+def rotation_message(node: str, version: int, old: str, new: str) -> bytes:
+    """The bytes both keys sign for a rotation."""
+    return f"ledger13710 key rotation v1\n{node}\n{version}\n{old}\n{new}\n".encode()
+
+
+def public_hex(key: Ed25519PrivateKey) -> str:
+    """The raw public key, hex."""
+    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return raw.hex()
+
+
+def sign(key: Ed25519PrivateKey, message: bytes) -> str:
+    """An Ed25519 signature, hex."""
+    return key.sign(message).hex()
+
+
+def signature_ok(public_key: str, message: bytes, signature: str) -> bool:
+    """Whether ``signature`` (hex) is ``public_key``'s (hex) over ``message``."""
+    try:
+        Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_key)).verify(
+            bytes.fromhex(signature), message
+        )
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def rotation_ok(r: KeyRotated) -> bool:
+    """Both signatures of a rotation verify."""
+    message = rotation_message(r.node, r.originator_version, r.old_public_key, r.new_public_key)
+    return signature_ok(r.old_public_key, message, r.signature) and signature_ok(
+        r.new_public_key, message, r.proof
+    )
+
+
+def _write_key(path: Path, key: Ed25519PrivateKey) -> None:
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(pem)
+
+
+def create_node_key(node_dir: Path) -> str:
+    """Create ``keys/node.ed25519`` in ``node_dir``; return its public key (hex)."""
+    path = node_dir / KEY_FILE
+    if path.exists():
+        raise InputError(f"{path} exists already; rotate it with: ledger13710 audit rotate-key")
+    key = Ed25519PrivateKey.generate()
+    _write_key(path, key)
+    return public_hex(key)
+
+
+def _read_key(path: Path) -> Ed25519PrivateKey:
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"{path}: cannot read the node's signing key: {e}") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ConfigError(f"{path}: not an Ed25519 key")
+    return key
+
+
+def signing_key(node_dir: Path, public_key: str) -> Ed25519PrivateKey:
+    """The node's private key whose public key is ``public_key`` (finishing a rotation that
+    stopped between writing the event and replacing the key file)."""
+    path = node_dir / KEY_FILE
+    if not path.exists():
+        raise ConfigError(f"{path}: the node has no signing key (made by ledger13710 node init)")
+    key = _read_key(path)
+    if public_hex(key) == public_key:
+        return key
+    pending = node_dir / NEXT_KEY_FILE
+    if pending.exists() and public_hex(nxt := _read_key(pending)) == public_key:
+        pending.replace(path)
+        return nxt
+    raise ConfigError(
+        f"{path}: its public key is not the node's current key {public_key[:16]}…; "
+        "restore the key file, or audit the node's key history with: ledger13710 audit verify"
+    )
+
+
+def new_pending_key(node_dir: Path) -> Ed25519PrivateKey:
+    """A fresh key in ``keys/node.ed25519.next`` (it becomes current once its rotation is
+    recorded)."""
+    path = node_dir / NEXT_KEY_FILE
+    path.unlink(missing_ok=True)
+    key = Ed25519PrivateKey.generate()
+    _write_key(path, key)
+    return key
+
+
+def promote_pending_key(node_dir: Path) -> None:
+    """Make the pending key the node's key (the old private key is destroyed)."""
+    (node_dir / NEXT_KEY_FILE).replace(node_dir / KEY_FILE)

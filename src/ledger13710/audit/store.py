@@ -1,0 +1,293 @@
+"""Direct access to a node's log, chain and checkpoints, without opening its application.
+
+An auditor reads the tables as they are (nothing is migrated, cached or repaired on the way),
+from a node directory: ``events.sqlite``, or the PostgreSQL schema named in its ``node.toml``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Protocol
+from uuid import UUID
+
+import msgspec
+
+from ledger13710.application.bootstrap import store_env
+from ledger13710.application.ledger import LedgerApp
+from ledger13710.audit.chain import ChainRow, LogRow
+from ledger13710.config import NodeConfig, load_node_config
+from ledger13710.domain.errors import ConfigError, InputError
+
+_BATCH = 20_000
+#: One position of the merged log and chain (either side may be absent at a position).
+JoinedRow = tuple[int, LogRow | None, ChainRow | None]
+_HYPHENATED = (
+    "substr(e.originator_id, 1, 8) || '-' || substr(e.originator_id, 9, 4) || '-' || "
+    "substr(e.originator_id, 13, 4) || '-' || substr(e.originator_id, 17, 4) || '-' || "
+    "substr(e.originator_id, 21)"
+)
+
+
+class Checkpoint(msgspec.Struct, frozen=True, kw_only=True):
+    """A signed tree head: the first ``tree_size`` records, up to position ``last_seq``."""
+
+    origin: str
+    tree_size: int
+    root_hash: str
+    last_seq: int
+    chain_hash: str
+    timestamp: str
+    public_key: str
+    signature: str = ""
+
+    def body(self) -> bytes:
+        """The bytes the signature covers (every field but the signature)."""
+        return (
+            f"ledger13710 checkpoint v1\norigin {self.origin}\ntree_size {self.tree_size}\n"
+            f"root_hash {self.root_hash}\nlast_seq {self.last_seq}\n"
+            f"chain_hash {self.chain_hash}\ntimestamp {self.timestamp}\n"
+            f"public_key {self.public_key}\n"
+        ).encode()
+
+
+class AuditStore(Protocol):
+    """What audit reads and writes in a node's store."""
+
+    origin: str
+
+    def log_rows(self, after: int = 0) -> Iterator[LogRow]:
+        """The log's records after position ``after``, in order."""
+        ...
+
+    def chain_rows(self, after: int = 0) -> Iterator[ChainRow]:
+        """The chain's rows after position ``after``, in order."""
+        ...
+
+    def joined_rows(self) -> Iterator[JoinedRow]:
+        """Log and chain merged by position: ``(seq, log row or None, chain row or None)``."""
+        ...
+
+    def originator_rows(self, originator_id: UUID) -> list[LogRow]:
+        """One aggregate's records, in order."""
+        ...
+
+    def checkpoints(self) -> list[Checkpoint]:
+        """Every checkpoint, oldest first."""
+        ...
+
+    def add_checkpoint(self, cp: Checkpoint) -> None:
+        """Store a signed checkpoint."""
+        ...
+
+    def close(self) -> None:
+        """Release the connection."""
+        ...
+
+
+def merge(log: Iterator[LogRow], chain: Iterator[ChainRow]) -> Iterator[JoinedRow]:
+    """Merge two position-ordered streams into :data:`JoinedRow` s."""
+    e, c = next(log, None), next(chain, None)
+    while e is not None or c is not None:
+        if c is None or (e is not None and e[0] < c[0]):
+            assert e is not None
+            yield e[0], e, None
+            e = next(log, None)
+        elif e is None or c[0] < e[0]:
+            yield c[0], None, c
+            c = next(chain, None)
+        else:
+            yield e[0], e, c
+            e, c = next(log, None), next(chain, None)
+
+
+def _hyphenated(h: str) -> str:
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_CP_COLUMNS = "tree_size, last_seq, root_hash, chain_hash, timestamp, public_key, signature"
+
+
+def _checkpoint(origin: str, row: Any) -> Checkpoint:
+    return Checkpoint(
+        origin=origin, tree_size=row[0], last_seq=row[1], root_hash=row[2], chain_hash=row[3],
+        timestamp=row[4], public_key=row[5], signature=row[6],
+    )  # fmt: skip
+
+
+class SQLiteAuditStore:
+    """A node's ``events.sqlite``."""
+
+    def __init__(self, path: Path, origin: str, *, writable: bool = False) -> None:
+        if not path.exists():
+            raise InputError(f"{path}: no event store here")
+        mode = "rw" if writable else "ro"
+        self.origin = origin
+        self.path = path
+        self._db = sqlite3.connect(f"file:{path}?mode={mode}", uri=True, isolation_level=None)
+        if not writable:
+            self._db.execute("BEGIN")  # one snapshot for every read (the node may be writing)
+
+    def log_rows(self, after: int = 0) -> Iterator[LogRow]:
+        """The log's records after position ``after``, in order."""
+        h = _hyphenated
+        cursor = self._db.execute(
+            "SELECT rowid, topic, originator_id, originator_version, state FROM stored_events "
+            "WHERE rowid > ? ORDER BY rowid",
+            (after,),
+        )
+        while batch := cursor.fetchmany(_BATCH):
+            for seq, topic, oid, version, state in batch:
+                if state.__class__ is bytes and oid.__class__ is str:
+                    yield seq, topic, h(oid), version, state
+                else:  # a column rewritten with another type: hash what is there
+                    yield seq, str(topic), str(oid), version, str(state).encode()
+
+    def joined_rows(self) -> Iterator[JoinedRow]:
+        """Log and chain merged by position, in one pass of a join (chain rows whose event is
+        gone are few: they come from a separate anti-join)."""
+        orphans = self._db.execute(
+            "SELECT * FROM chain WHERE seq NOT IN (SELECT rowid FROM stored_events) ORDER BY seq"
+        ).fetchall()
+        cursor = self._db.execute(
+            f"SELECT e.rowid, e.topic, {_HYPHENATED}, e.originator_version, e.state, "
+            "c.seq, c.prev_seq, c.record_hash, c.chain_hash "
+            "FROM stored_events e LEFT JOIN chain c ON c.seq = e.rowid ORDER BY e.rowid"
+        )
+        while batch := cursor.fetchmany(_BATCH):
+            for seq, topic, oid, version, state, cseq, prev, rh, ch in batch:
+                while orphans and orphans[0][0] < seq:
+                    orphan = orphans.pop(0)
+                    yield orphan[0], None, orphan
+                row: LogRow = (seq, topic, oid, version, state)
+                if state.__class__ is not bytes or len(oid) != 36:  # rewritten with another type
+                    row = (seq, str(topic), str(oid), version, str(state).encode())
+                yield seq, row, None if cseq is None else (cseq, prev, rh, ch)
+        for orphan in orphans:
+            yield orphan[0], None, orphan
+
+    def chain_rows(self, after: int = 0) -> Iterator[ChainRow]:
+        """The chain's rows after position ``after``, in order."""
+        cursor = self._db.execute("SELECT * FROM chain WHERE seq > ? ORDER BY seq", (after,))
+        while batch := cursor.fetchmany(_BATCH):
+            yield from batch
+
+    def originator_rows(self, originator_id: UUID) -> list[LogRow]:
+        """One aggregate's records, in order."""
+        rows = self._db.execute(
+            "SELECT rowid, topic, originator_id, originator_version, state FROM stored_events "
+            "WHERE originator_id = ? ORDER BY originator_version",
+            (originator_id.hex,),
+        ).fetchall()
+        return [(r[0], r[1], _hyphenated(r[2]), r[3], r[4]) for r in rows]
+
+    def checkpoints(self) -> list[Checkpoint]:
+        """Every checkpoint, oldest first."""
+        rows = self._db.execute(f"SELECT {_CP_COLUMNS} FROM checkpoints ORDER BY tree_size")
+        return [_checkpoint(self.origin, r) for r in rows]
+
+    def add_checkpoint(self, cp: Checkpoint) -> None:
+        """Store a signed checkpoint."""
+        self._db.execute(
+            "INSERT INTO checkpoints VALUES (?,?,?,?,?,?,?)",
+            (cp.tree_size, cp.last_seq, cp.root_hash, cp.chain_hash, cp.timestamp,
+             cp.public_key, cp.signature),
+        )  # fmt: skip
+
+    def close(self) -> None:
+        """Release the connection."""
+        self._db.close()
+
+
+class PostgresAuditStore:
+    """A node's PostgreSQL schema."""
+
+    def __init__(self, conninfo: str, schema: str, origin: str) -> None:
+        import psycopg  # noqa: PLC0415 - only PostgreSQL nodes need the driver
+
+        self.origin = origin
+        try:
+            self._db = psycopg.connect(conninfo, autocommit=True, connect_timeout=5)
+            # Reads share one REPEATABLE READ snapshot (the node may be writing meanwhile).
+            self._read = psycopg.connect(conninfo, connect_timeout=5)
+        except psycopg.Error as e:
+            raise ConfigError(f"cannot reach PostgreSQL ({conninfo}): {e}".strip()) from None
+        self._read.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        self._cursors = itertools.count()
+        self._s = f'"{schema}"'
+        self._events = f'"{schema}".{LedgerApp.name.lower()}_events'
+
+    def _iter(self, sql: str, params: tuple[Any, ...]) -> Iterator[Any]:
+        with self._read.cursor(name=f"audit_read_{next(self._cursors)}") as cur:
+            cur.itersize = _BATCH
+            cur.execute(sql, params)
+            yield from cur
+
+    def log_rows(self, after: int = 0) -> Iterator[LogRow]:
+        """The log's records after position ``after``, in order."""
+        sql = (
+            "SELECT notification_id, topic, originator_id, originator_version, state "
+            f"FROM {self._events} WHERE notification_id > %s ORDER BY notification_id"
+        )
+        for seq, topic, oid, version, state in self._iter(sql, (after,)):
+            yield seq, topic, str(oid), version, bytes(state)
+
+    def joined_rows(self) -> Iterator[JoinedRow]:
+        """Log and chain merged by position."""
+        return merge(self.log_rows(), self.chain_rows())
+
+    def chain_rows(self, after: int = 0) -> Iterator[ChainRow]:
+        """The chain's rows after position ``after``, in order."""
+        sql = f"SELECT * FROM {self._s}.chain WHERE seq > %s ORDER BY seq"
+        for seq, prev, rh, ch in self._iter(sql, (after,)):
+            yield seq, prev, bytes(rh), bytes(ch)
+
+    def originator_rows(self, originator_id: UUID) -> list[LogRow]:
+        """One aggregate's records, in order."""
+        rows = self._db.execute(
+            "SELECT notification_id, topic, originator_id, originator_version, state "
+            f"FROM {self._events} WHERE originator_id = %s ORDER BY originator_version",
+            (originator_id,),
+        ).fetchall()
+        return [(r[0], r[1], str(r[2]), r[3], bytes(r[4])) for r in rows]
+
+    def checkpoints(self) -> list[Checkpoint]:
+        """Every checkpoint, oldest first."""
+        rows = self._read.execute(
+            f"SELECT {_CP_COLUMNS} FROM {self._s}.checkpoints ORDER BY tree_size"
+        ).fetchall()
+        return [_checkpoint(self.origin, r) for r in rows]
+
+    def add_checkpoint(self, cp: Checkpoint) -> None:
+        """Store a signed checkpoint."""
+        self._db.execute(
+            f"INSERT INTO {self._s}.checkpoints VALUES (%s,%s,%s,%s,%s,%s,%s)",
+            (cp.tree_size, cp.last_seq, cp.root_hash, cp.chain_hash, cp.timestamp,
+             cp.public_key, cp.signature),
+        )  # fmt: skip
+
+    def close(self) -> None:
+        """Release the connections."""
+        self._read.close()
+        self._db.close()
+
+
+def node_config(node_dir: Path) -> NodeConfig:
+    """The ``node.toml`` of a node directory."""
+    if not (node_dir / "node.toml").exists():
+        raise InputError(f"{node_dir} is not a node directory (no node.toml)")
+    return load_node_config(node_dir / "node.toml")
+
+
+def open_audit_store(node_dir: Path, *, writable: bool = False) -> AuditStore:
+    """The audit view of the store of the node in ``node_dir``."""
+    cfg = node_config(node_dir)
+    env = store_env(cfg, node_dir)
+    if cfg.store.kind == "sqlite":
+        return SQLiteAuditStore(Path(env["SQLITE_DBNAME"]), cfg.id, writable=writable)
+    keys = {"host": "POSTGRES_HOST", "port": "POSTGRES_PORT", "dbname": "POSTGRES_DBNAME",
+            "user": "POSTGRES_USER", "password": "POSTGRES_PASSWORD"}  # fmt: skip
+    conninfo = " ".join(f"{k}={env[v]}" for k, v in keys.items() if env.get(v))
+    return PostgresAuditStore(conninfo, env["POSTGRES_SCHEMA"], cfg.id)

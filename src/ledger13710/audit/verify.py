@@ -1,0 +1,271 @@
+"""Verify a node's log: record hashes, the chain, key rotations and signed checkpoints.
+
+One pass over the log and the chain, merged by position. Every record's hash is recomputed
+from the stored event, every chain link from the previous chain hash, and the Merkle root of
+each checkpoint from the recomputed record hashes; each checkpoint's signature is checked with
+the key in force at its last position. Two checkpoints whose roots both match the same log are
+consistent by construction (the smaller is a prefix of the larger), so no proof is needed here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from hashlib import sha256
+
+from ledger13710.application.mapper import decode_event
+from ledger13710.audit.chain import GENESIS, ChainRow, LogRow, record_digest
+from ledger13710.audit.keys import KeyRotated, keys_id, rotation_ok, signature_ok
+from ledger13710.audit.merkle import CompactRange
+from ledger13710.audit.store import AuditStore, Checkpoint
+
+
+class Problem(StrEnum):
+    """What is wrong with a record or a checkpoint."""
+
+    CHANGED = "changed"
+    MISSING = "missing"
+    REORDERED = "reordered"
+    INSERTED = "inserted"
+    CHAIN = "chain broken"
+    BAD_SIGNATURE = "bad signature"
+    CHECKPOINT = "checkpoint mismatch"
+
+
+_ABOUT_CHECKPOINTS = frozenset({Problem.BAD_SIGNATURE, Problem.CHECKPOINT})
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One finding: the position it concerns, what is wrong, and in words."""
+
+    seq: int
+    problem: Problem
+    detail: str
+
+    def __str__(self) -> str:
+        return f"record {self.seq}: {self.problem}: {self.detail}"
+
+    def order(self) -> tuple[int, bool]:
+        """Sort key: by position; at one position the record's own problem comes first."""
+        return self.seq, self.problem in _ABOUT_CHECKPOINTS
+
+
+@dataclass
+class Report:
+    """The outcome of verifying one log."""
+
+    origin: str
+    records: int = 0
+    checkpoints: int = 0
+    rotations: int = 0
+    issues: list[Issue] = field(default_factory=list)
+    unchecked: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """No issue found."""
+        return not self.issues
+
+    @property
+    def first(self) -> Issue | None:
+        """The issue at the lowest position (the first bad record)."""
+        return min(self.issues, key=Issue.order) if self.issues else None
+
+
+class _Keys:
+    """The signing key in force as the walk advances (rotations are records of the log)."""
+
+    def __init__(self, genesis: str, anchors: Sequence[str]) -> None:
+        self.anchors = [a for a in anchors if a]
+        self.current = genesis
+        self.history = [genesis] if genesis else []
+
+    def rotate(self, r: KeyRotated) -> str:
+        """Apply a rotation; a non-empty result says what is wrong with it."""
+        if not rotation_ok(r):
+            return "key rotation signatures do not verify"
+        if r.old_public_key != self.current:
+            return "key rotation is not signed by the key in force"
+        self.current = r.new_public_key
+        self.history.append(r.new_public_key)
+        return ""
+
+
+def _genesis_key(store: AuditStore, anchors: Sequence[str], checkpoints: list[Checkpoint]) -> str:
+    rotations = store.originator_rows(keys_id(store.origin))
+    if rotations:
+        first: KeyRotated = decode_event(rotations[0][1], rotations[0][4])
+        return first.old_public_key
+    # No rotation on record: start from the key of the first checkpoint. Whether that key is
+    # trusted is checked at the end (the anchors must appear in the key history), so a log
+    # re-signed with a stranger's key still fails, while a deleted rotation is reported where
+    # it was deleted rather than as a bad signature on the checkpoint before it.
+    known = [cp.public_key for cp in checkpoints] or [a for a in anchors if a]
+    return known[0] if known else ""
+
+
+def verify_log(store: AuditStore, *, trusted_keys: Sequence[str] = ()) -> Report:
+    """Verify ``store``'s log; ``trusted_keys`` anchor the signatures (the node.toml key, or
+    keys an auditor got elsewhere): one of them must be in the node's key history."""
+    origin = store.origin
+    report = Report(origin)
+    checkpoints = store.checkpoints()
+    keys = _Keys(_genesis_key(store, trusted_keys, checkpoints), trusted_keys)
+    issues = report.issues
+    pending = [*checkpoints]
+    compact = CompactRange()
+    prev_seq, prev_hash = 0, GENESIS
+    changed: dict[int, tuple[LogRow, ChainRow]] = {}
+    next_size = pending[0].tree_size if pending else 0
+    rotation = KeyRotated.TOPIC
+    for seq, e, c in store.joined_rows():
+        # Fast path: an intact record of an intact chain, not at a checkpoint or a rotation.
+        if e is not None and c is not None and c[1] == prev_seq and e[1] != rotation:
+            leaf = record_digest(origin, seq, prev_seq, e[1], e[2], e[3], e[4])
+            if (
+                leaf == c[2]
+                and sha256(prev_hash + leaf).digest() == c[3]
+                and compact.size + 1 != next_size
+            ):
+                compact.append(sha256(b"\x00" + leaf).digest())
+                report.records += 1
+                prev_seq, prev_hash = seq, c[3]
+                continue
+        if c is None:
+            issues.append(
+                Issue(
+                    seq,
+                    Problem.INSERTED,
+                    "in the log but not in the chain (written outside the node's recorder)",
+                )
+            )
+            continue
+        report.records += 1
+        cseq, cprev, crh, cch = c
+        issues += _link_issues(seq, c, prev_seq, prev_hash)
+        leaf = crh
+        if e is None:
+            issues.append(Issue(seq, Problem.MISSING, "in the chain but deleted from the log"))
+        else:
+            leaf = record_digest(origin, seq, cprev, *e[1:])
+            if leaf != crh:
+                changed[seq] = (e, c)
+            elif e[1] == rotation:
+                report.rotations += 1
+                problem = keys.rotate(decode_event(e[1], e[4]))
+                issues += [Issue(seq, Problem.BAD_SIGNATURE, problem)] if problem else []
+        compact.append(sha256(b"\x00" + leaf).digest())
+        prev_seq, prev_hash = cseq, cch
+        while pending and pending[0].tree_size == compact.size:
+            _check_checkpoint(pending.pop(0), compact, seq, cch, keys.current, issues)
+            report.checkpoints += 1
+            next_size = pending[0].tree_size if pending else 0
+    issues += _classify_changed(origin, changed)
+    for cp in pending:
+        issues.append(
+            Issue(
+                cp.last_seq,
+                Problem.MISSING,
+                f"checkpoint of {cp.tree_size} records (up to {cp.last_seq}) covers "
+                f"records the log no longer has; it ends at {prev_seq}",
+            )
+        )
+        report.checkpoints += 1
+    _check_anchors(report, keys, bool(checkpoints), prev_seq)
+    report.issues.sort(key=Issue.order)
+    return report
+
+
+def _link_issues(seq: int, c: ChainRow, prev_seq: int, prev_hash: bytes) -> list[Issue]:
+    """Problems with a chain row's back-link and chain hash, given the row before it."""
+    _, cprev, crh, cch = c
+    if cprev > prev_seq:
+        return [Issue(cprev, Problem.MISSING, f"record {seq} links back to {cprev}, which is gone")]
+    if cprev < prev_seq:
+        return [
+            Issue(
+                prev_seq,
+                Problem.INSERTED,
+                f"record {seq} links back to {cprev}: {prev_seq} was put in between",
+            )
+        ]
+    if sha256(prev_hash + crh).digest() != cch:
+        return [
+            Issue(
+                seq,
+                Problem.CHAIN,
+                "chain hash does not follow from the previous chain hash and this record's hash",
+            )
+        ]
+    return []
+
+
+def _check_checkpoint(
+    cp: Checkpoint,
+    compact: CompactRange,
+    seq: int,
+    chain_hash: bytes,
+    key: str,
+    issues: list[Issue],
+) -> None:
+    where = f"checkpoint of {cp.tree_size} records signed {cp.timestamp}"
+    if cp.public_key != key or not signature_ok(cp.public_key, cp.body(), cp.signature):
+        issues.append(
+            Issue(
+                cp.last_seq, Problem.BAD_SIGNATURE, f"{where}: signature is not by the key in force"
+            )
+        )
+    elif cp.root_hash != compact.root().hex() or cp.last_seq != seq:
+        issues.append(
+            Issue(
+                cp.last_seq,
+                Problem.CHECKPOINT,
+                f"{where}: the log up to {seq} no longer has the signed root",
+            )
+        )
+    elif cp.chain_hash != chain_hash.hex():
+        issues.append(
+            Issue(cp.last_seq, Problem.CHAIN, f"{where}: chain hash differs from the signed one")
+        )
+
+
+def _classify_changed(origin: str, changed: dict[int, tuple[LogRow, ChainRow]]) -> list[Issue]:
+    """A changed record whose content hashes right at another changed position was moved."""
+    out = []
+    for seq, (e, _) in changed.items():
+        moved_from = next(
+            (
+                other
+                for other, (_, c) in changed.items()
+                if other != seq and record_digest(origin, other, c[1], *e[1:]) == c[2]
+            ),
+            None,
+        )
+        if moved_from is None:
+            out.append(Issue(seq, Problem.CHANGED, "content differs from what was written"))
+        else:
+            out.append(Issue(seq, Problem.REORDERED, f"holds the record written at {moved_from}"))
+    return out
+
+
+def _check_anchors(report: Report, keys: _Keys, signed: bool, end: int) -> None:
+    if not signed:
+        report.unchecked.append(
+            "no checkpoint yet: nothing is signed (ledger13710 audit "
+            "checkpoint); the chain alone does not prove who wrote it"
+        )
+    if not keys.anchors:
+        report.unchecked.append(
+            "no trusted public key: signatures checked against the keys the "
+            "log names, not against a key you trust"
+        )
+    elif keys.history and not set(keys.anchors) & set(keys.history):
+        report.issues.append(
+            Issue(
+                end,  # a consequence of any bad rotation before, so never ahead of it
+                Problem.BAD_SIGNATURE,
+                "none of the trusted public keys is in the node's key history",
+            )
+        )

@@ -1,0 +1,260 @@
+"""Fold the node's events into the views, batch by batch, each batch one read-store transaction.
+
+For each origin the projector reads from the lowest position of the views it maintains, decodes
+each record once, and gives every view the records beyond its own position. A batch's rows and
+the views' new positions are committed together, so a restart resumes exactly where the last
+commit stopped. Item state is folded only by :func:`ledger13710.domain.state.evolve`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ledger13710.application.mapper import decode_event
+from ledger13710.domain import events as ev
+from ledger13710.domain.errors import LedgerError
+from ledger13710.domain.state import ItemState, evolve
+from ledger13710.logging import get_logger
+from ledger13710.projections import rows
+from ledger13710.projections.schema import ITEM_COLUMNS, LEDGER, TIMELINE, VIEWS
+from ledger13710.projections.source import EventSource, SourceRecord
+from ledger13710.projections.store import PositionMovedError, ReadStore
+
+log = get_logger("ledger13710.projections")
+
+#: ``progress(done, total)``: records read so far of about ``total`` (called per batch).
+Progress = Callable[[int, int], None]
+_INSERT_ITEM = f"INSERT OR REPLACE INTO items VALUES ({', '.join('?' * len(ITEM_COLUMNS))})"
+_INSERT_TIMELINE = "INSERT INTO timeline VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_CACHE_LIMIT = 50_000
+_RETRIES = 5
+
+
+class ProjectionError(LedgerError):
+    """An event that cannot be folded (out of order or unknown item): the view stops before it."""
+
+
+@dataclass
+class _Segment:
+    """Consecutive records of one origin, and the views' positions in that origin."""
+
+    origin: str
+    records: list[SourceRecord]
+    pos: dict[str, int]
+
+
+@dataclass
+class _Batch:
+    """What one batch writes."""
+
+    touched: dict[str, str] = field(default_factory=dict)  # item hex id -> origin
+    timeline: list[tuple[Any, ...]] = field(default_factory=list)
+
+
+@dataclass
+class _Writes:
+    """The rows of one batch, computed before the commit runs in the database thread."""
+
+    items: list[tuple[Any, ...]]
+    states: list[tuple[str, bytes]]
+    timeline: list[tuple[Any, ...]]
+
+    @classmethod
+    def of(cls, batch: _Batch, states: dict[str, ItemState]) -> _Writes:
+        """Encode the touched items' states into rows now (they change after this batch)."""
+        touched = [(states[k], origin) for k, origin in batch.touched.items()]
+        return cls(
+            items=[rows.item_row(s, origin) for s, origin in touched],
+            states=[rows.state_row(s) for s, _o in touched],
+            timeline=batch.timeline,
+        )
+
+
+class Projector:
+    """Keeps the views of one read store up to date with one event source."""
+
+    def __init__(self, store: ReadStore, source: EventSource, *, batch: int = 5000) -> None:
+        self.store = store
+        self.source = source
+        self.batch = batch
+        self._states: dict[str, ItemState] = {}
+        self._writing: asyncio.Task[None] | None = None
+
+    async def pending(self, views: Sequence[str] = VIEWS) -> int:
+        """About how many records the views are behind (for a progress bar)."""
+        positions = await self.store.positions()
+        origins = await asyncio.to_thread(self.source.origins)
+        total = 0
+        for origin in origins:
+            last = await asyncio.to_thread(self.source.last, origin)
+            total += max(0, last - min(positions.get((v, origin), 0) for v in views))
+        return total
+
+    async def catch_up(self, views: Sequence[str] = VIEWS, progress: Progress | None = None) -> int:
+        """Apply every record the views have not seen; returns how many records were read."""
+        for _attempt in range(_RETRIES):
+            try:
+                return await self._catch_up(views, progress)
+            except PositionMovedError:
+                self._states.clear()  # another process folded part of it: reload from rows
+            except BaseException:
+                await self._abandon()
+                raise
+        raise ProjectionError("the views keep changing under this process; try again")
+
+    async def rebuild(self, views: Sequence[str] = VIEWS, progress: Progress | None = None) -> int:
+        """Empty ``views`` and fold every event from position 0."""
+        self._states.clear()
+        for view in views:
+            await self.store.reset(view)
+        read = await self.catch_up(views, progress)
+        for view in views:
+            await self.store.index(view)
+        return read
+
+    async def _catch_up(self, views: Sequence[str], progress: Progress | None) -> int:
+        positions = await self.store.positions()
+        total = await self.pending(views) if progress is not None else 0
+        read = 0
+        if progress is not None:
+            progress(0, total)
+        stream = self._segments(views, positions)
+        # A pipeline of three threads: a worker reads batch n+1 while batch n is folded here
+        # and batch n-1 commits in the database thread.
+        reading = asyncio.ensure_future(asyncio.to_thread(_take, stream, self.batch))
+        try:
+            while segments := await reading:
+                reading = asyncio.ensure_future(asyncio.to_thread(_take, stream, self.batch))
+                await asyncio.sleep(0)  # let the read start before folding
+                await self._apply(segments)
+                read += sum(len(seg.records) for seg in segments)
+                if progress is not None:
+                    progress(read, max(read, total))
+        finally:
+            with contextlib.suppress(Exception):
+                await reading  # never leave a read running on the source
+        await self._drain()
+        if progress is not None:
+            progress(read, max(read, total))
+        return read
+
+    def _segments(
+        self, views: Sequence[str], positions: dict[tuple[str, str], int]
+    ) -> Iterator[_Segment]:
+        """Every origin's records beyond the views' lowest position there, in bounded batches.
+
+        One position dict per origin is shared by its segments: :meth:`_apply` moves it on.
+        """
+        for origin in self.source.origins():
+            pos = {v: positions.get((v, origin), 0) for v in views}
+            for records in self.source.batches(origin, min(pos.values()), self.batch):
+                yield _Segment(origin, records, pos)
+
+    async def _apply(self, segments: list[_Segment]) -> None:
+        """Fold several origins' records; their rows and new positions commit at once.
+
+        The commit runs in the database thread while the next batch is folded here; a batch
+        waits for the previous commit before reading rows or committing itself.
+        """
+        decoded = [
+            (seg, r, e, e.originator_id.hex)
+            for seg in segments
+            for r in seg.records
+            if r.topic in rows.ITEM_TOPICS
+            for e in (decode_event(r.topic, r.state),)
+        ]
+        missing = {
+            key
+            for seg, r, e, key in decoded
+            if LEDGER in seg.pos
+            and r.seq > seg.pos[LEDGER]
+            and not isinstance(e, ev.Registered)
+            and key not in self._states
+        }
+        if missing:
+            await self._drain()
+            self._states.update(await self.store.load_states(missing))
+        batch = _Batch()
+        for seg, r, e, key in decoded:
+            if LEDGER in seg.pos and r.seq > seg.pos[LEDGER]:
+                self._fold(r, e, key)
+                batch.touched[key] = seg.origin
+            if TIMELINE in seg.pos and r.seq > seg.pos[TIMELINE]:
+                batch.timeline.append(rows.timeline_row(e, seg.origin, r.seq, r.state))
+        expected: dict[tuple[str, str], int] = {}
+        moved: dict[tuple[str, str], int] = {}
+        for seg in segments:
+            last = seg.records[-1].seq
+            for v, p in seg.pos.items():
+                expected.setdefault((v, seg.origin), p)
+                if last > p:
+                    moved[(v, seg.origin)] = last
+            seg.pos.update({v: last for v in seg.pos if last > seg.pos[v]})
+        writes = _Writes.of(batch, self._states)
+        await self._drain()
+        if len(self._states) > _CACHE_LIMIT:
+            self._states.clear()  # everything folded so far is committed or in ``writes``
+        self._writing = asyncio.create_task(self._write(writes, expected, moved))
+        await asyncio.sleep(0)  # let the commit start in its thread before the next fold
+
+    async def _abandon(self) -> None:
+        """After a failure: let the commit in flight finish or fail, and forget all state."""
+        with contextlib.suppress(Exception):
+            await self._drain()
+        self._states.clear()
+
+    async def _drain(self) -> None:
+        """Wait for the commit in flight; if it failed, forget the folded states and raise."""
+        task, self._writing = self._writing, None
+        if task is None:
+            return
+        try:
+            await task
+        except BaseException:
+            self._states.clear()  # folded in memory but not committed: reload from the rows
+            raise
+
+    def _fold(self, r: SourceRecord, e: ev.ItemEvent, key: str) -> None:
+        state = self._states.get(key)
+        seen = state is not None and e.originator_version <= state.version
+        if seen and not isinstance(e, ev.Registered):
+            return  # already folded (the same event seen twice): nothing to do
+        try:
+            self._states[key] = evolve(state, e)
+        except ValueError as err:
+            raise ProjectionError(
+                f"view {LEDGER}: record {r.origin}:{r.seq} ({type(e).__name__}) cannot be "
+                f"folded: {err}; check the replicas (ledger13710 node status), then run "
+                "ledger13710 views rebuild"
+            ) from None
+
+    async def _write(
+        self,
+        writes: _Writes,
+        expected: dict[tuple[str, str], int],
+        moved: dict[tuple[str, str], int],
+    ) -> None:
+        await self.store.write(
+            expected,
+            moved,
+            [
+                (_INSERT_ITEM, writes.items),
+                ("INSERT OR REPLACE INTO item_states VALUES (?, ?)", writes.states),
+                (_INSERT_TIMELINE, writes.timeline),
+            ],
+        )
+        log.debug("views_batch", positions=len(moved))
+
+
+def _take(stream: Iterator[_Segment], size: int) -> list[_Segment]:
+    """The next segments of ``stream``, about ``size`` records in all (none at the end)."""
+    taken: list[_Segment] = []
+    count = 0
+    while count < size and (seg := next(stream, None)) is not None:
+        taken.append(seg)
+        count += len(seg.records)
+    return taken

@@ -1,0 +1,429 @@
+"""The reminder engine: pops due rows from the index and turns each into recorded SMS.
+
+Exactly once, provably:
+
+1. the intent (:class:`ReminderPlanned`, version 1 of the reminder's aggregate, whose id is a
+   deterministic uuid5 of item, clock, kind and occurrence) is written BEFORE any gateway call;
+2. each contact's SMS goes to the gateway with the idempotency key ``<reminder>-<contact>``;
+3. the outcome (:class:`ReminderSent` / :class:`ReminderFailed`) is written right after.
+
+A crash between 2 and 3 leaves an intent without an outcome; its index row is still due, so the
+next tick sends again with the SAME key and the gateway dedupes. A crash before 1 leaves nothing
+but the row: the next tick starts over. Two engines racing on one reminder collide on the
+aggregate version and the loser backs off.
+
+After downtime the engine catches up: a before-due reminder whose clock is not yet due goes out
+marked late; one whose clock is already due is recorded as skipped (the overdue notice covers
+it); of several overdue notices missed, the earlier are recorded as skipped and the latest goes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Protocol
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from ledger13710.application.ledger import LedgerApp
+from ledger13710.domain import reminder_events as rev
+from ledger13710.domain.clock import Clock
+from ledger13710.domain.directory import Directory
+from ledger13710.domain.state import ItemState
+from ledger13710.logging import get_logger
+from ledger13710.reminders import sms
+from ledger13710.reminders.alerts import AlertBook
+from ledger13710.reminders.compose import SentMessages, from_planned, from_row, recipients, wanted
+from ledger13710.reminders.compose import text as compose_text
+from ledger13710.reminders.gateways.base import Gateway, GatewayError, Sms
+from ledger13710.reminders.index import TOPICS, DueRow, ReminderIndex
+from ledger13710.reminders.record import ReminderRecord, fold
+from ledger13710.reminders.schedule import (
+    in_quiet,
+    latest_overdue,
+    overdue_at,
+    quiet_end,
+    shift_quiet,
+)
+
+log = get_logger("ledger13710.reminders")
+
+MAX_RETRY_S = 3600
+
+
+class DirectorySource(Protocol):
+    """Where contacts come from at send time (the node's ``DirectoryStore``)."""
+
+    def directory(self) -> Directory:
+        """The directory as stored now."""
+        ...
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Tunables, from ``[reminders]`` in the node TOML."""
+
+    late_after_s: int = 300
+    retry_after_s: int = 60
+    alert_after: int = 3
+    max_parts: int = 3
+    batch: int = 500
+
+
+@dataclass
+class TickReport:
+    """What one tick did."""
+
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    postponed: int = 0
+    receipts: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class ReminderEngine:
+    """Schedules, sends and records the reminders of one node."""
+
+    def __init__(
+        self,
+        app: LedgerApp,
+        directory: DirectorySource,
+        gateway: Gateway,
+        clock: Clock,
+        *,
+        index: ReminderIndex,
+        settings: EngineSettings | None = None,
+    ) -> None:
+        self.app = app
+        self.directory = directory
+        self.gateway = gateway
+        self.clock = clock
+        self.index = index
+        self.settings = settings or EngineSettings()
+        self.policy = index.policy
+        self.alerts = AlertBook(index.db, self.settings.alert_after)
+        self.receipts = SentMessages(index.db)
+
+    # -- driving -----------------------------------------------------------------------------
+
+    def tick(self) -> TickReport:
+        """Catch the index up with the log, then handle everything due at ``clock.now()``."""
+        self.follow()
+        now = self.clock.now()
+        report = TickReport()
+        directory = self.directory.directory()
+        for row in self.index.due(now, self.settings.batch):
+            try:
+                self._process(row, now, directory, report)
+            except IntegrityError:
+                report.errors.append(f"{row.item}/{row.clock}/{row.kind}: changed concurrently")
+        self._collect_receipts(report)
+        return report
+
+    async def run(self, stop: asyncio.Event, interval_s: float = 1.0) -> None:
+        """Tick in a worker thread every ``interval_s`` until ``stop`` is set."""
+        while not stop.is_set():
+            try:
+                await asyncio.to_thread(self.tick)
+            except Exception as e:
+                log.error("reminder_tick_failed", node=self.app.node_id, error=repr(e))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval_s)
+
+    def follow(self) -> int:
+        """Apply the log's new item events to the index; return how many were read."""
+        recorder = self.app.recorder
+        read = 0
+        while True:
+            position = self.index.position()
+            top = recorder.max_notification_id() or 0
+            if top <= position:
+                return read
+            limit = 1000
+            batch = recorder.select_notifications(
+                start=position + 1, limit=limit, stop=top, topics=TOPICS
+            )
+            events = [self.app.mapper.to_domain_event(n) for n in batch]
+            self.index.apply(batch[-1].id if len(batch) == limit else top, events)
+            read += len(batch)
+
+    def rebuild(self) -> int:
+        """Forget the index and build it again from the whole log."""
+        self.index.reset()
+        return self.follow()
+
+    # -- one row -----------------------------------------------------------------------------
+
+    def _process(self, row: DueRow, now: datetime, directory: Directory, rep: TickReport) -> None:
+        item = self._item(row.item)
+        if item is None or not wanted(row, item):
+            self.index.remove(row)
+            rep.cancelled += 1
+            return
+        rid = rev.reminder_id(row.item, row.clock, row.kind, row.occurrence)
+        record = self._record(rid)
+        if record is None:
+            caught_up = self._catch_up(row, item, now, rep)
+            if caught_up is None:
+                return
+            row, record = caught_up
+        resumed = record is not None
+        if record is None:
+            record = self._plan(row, item, now, directory, rep)
+            if record is None:
+                return
+        if not record.complete:
+            self._deliver(row, record, now, directory, rep, resumed=resumed)
+        if record.complete:
+            self._finish(row)
+
+    def _catch_up(
+        self, row: DueRow, item: ItemState, now: datetime, rep: TickReport
+    ) -> tuple[DueRow, ReminderRecord | None] | None:
+        """Decide a row that has no record yet; None when it is dealt with (or postponed)."""
+        repeat = self.policy.overdue_repeat_s
+        if row.kind == "overdue" and row.due_at is not None:
+            latest = latest_overdue(row.due_at, now, repeat)
+            if latest > row.occurrence:
+                for k in range(row.occurrence, latest):
+                    missed = replace(
+                        row, occurrence=k, planned_at=overdue_at(row.due_at, k, repeat)
+                    )
+                    self._skip(missed, item, "superseded: a later overdue notice was due", rep)
+                new = self.index.planned(
+                    row.item,
+                    row.clock,
+                    "overdue",
+                    latest,
+                    overdue_at(row.due_at, latest, repeat),
+                    row.due_at,
+                )
+                self.index.replace_row(row, new)
+                if new.fire_at > now:
+                    return None
+                row = new
+                rid = rev.reminder_id(row.item, row.clock, row.kind, row.occurrence)
+                return row, self._record(rid)
+        if row.kind == "before-due" and row.due_at is not None and now >= row.due_at:
+            self._skip(
+                row, item, "missed: the clock was already due; the overdue notice follows", rep
+            )
+            self.index.remove(row)
+            return None
+        if in_quiet(self.policy.quiet_hours, now):
+            morning = quiet_end(self.policy.quiet_hours, now)
+            if row.kind == "before-due" and row.due_at is not None and morning >= row.due_at:
+                self._skip(row, item, "quiet hours last until after the due time", rep)
+                self.index.remove(row)
+                return None
+            self.index.replace_row(row, replace(row, fire_at=morning, quiet_shift="morning"))
+            rep.postponed += 1
+            return None
+        return row, None
+
+    def _plan(
+        self, row: DueRow, item: ItemState, now: datetime, directory: Directory, rep: TickReport
+    ) -> ReminderRecord | None:
+        """Write the intent (version 1) before any gateway call."""
+        contacts = recipients(self.policy, row, item, directory)
+        if not contacts:
+            self._skip(row, item, f"no reachable contacts for unit {item.lead_unit}", rep)
+            self.index.remove(row)
+            return None
+        text = compose_text(row, item, directory, self.settings.max_parts)
+        rid = rev.reminder_id(row.item, row.clock, row.kind, row.occurrence)
+        planned = rev.ReminderPlanned(
+            **from_row(rid, 1, now, row, item),
+            contacts=tuple(c.id for c in contacts),
+            text=text,
+            parts=sms.parts(text),
+            gateway=self.gateway.name,
+            due_at=row.due_at,
+            planned_at=row.planned_at,
+            send_at=now,
+            late=self._late_intent(row, now),
+            quiet_shift=row.quiet_shift,
+            urged_by=row.actor,
+        )
+        self.app.save(planned)
+        record = ReminderRecord(rid)
+        record.apply(planned)
+        return record
+
+    def _deliver(
+        self,
+        row: DueRow,
+        record: ReminderRecord,
+        now: datetime,
+        directory: Directory,
+        rep: TickReport,
+        *,
+        resumed: bool,
+    ) -> None:
+        """Send to every contact of the intent still without an outcome.
+
+        Contacts are sent in intent order, each outcome recorded before the next send. So when an
+        intent from an earlier tick is resumed with no failure recorded, its first pending
+        contact is the one a crash cut short: that SMS may have gone, so this send counts as
+        attempt 2 (the gateway dedupes it by key); the later contacts were never tried.
+        """
+        planned = record.planned
+        assert planned is not None
+        in_doubt = resumed and not record.attempts
+        for cid in record.pending():
+            attempt = record.attempts.get(cid, 0) + 1 + (1 if in_doubt else 0)
+            in_doubt = False
+            base = from_planned(record.id, record.version + 1, now, planned)
+            phone = directory.contact(cid).phone if directory.has_contact(cid) else ""
+            try:
+                if not phone:
+                    raise GatewayError("no phone number in the directory", retryable=False)
+                accepted = self.gateway.send(
+                    Sms(
+                        key=rev.idempotency_key(record.id, cid),
+                        contact=cid,
+                        phone=phone,
+                        text=planned.text,
+                        at=now,
+                    )
+                )
+            except GatewayError as e:
+                retry_at = now + timedelta(seconds=self._backoff(attempt))
+                failed = rev.ReminderFailed(
+                    **base,
+                    contact=cid,
+                    gateway=self.gateway.name,
+                    error=str(e),
+                    attempt=attempt,
+                    final=not e.retryable,
+                    retry_at=None if not e.retryable else retry_at,
+                )
+                self.app.save(failed)
+                record.apply(failed)
+                rep.failed += 1
+                alert = self.alerts.failure(self.gateway.name, str(e), now)
+                log.warning(
+                    "reminder_send_failed",
+                    node=self.app.node_id,
+                    item=planned.number,
+                    clock=row.clock,
+                    contact=cid,
+                    error=str(e),
+                    alert=alert.raised,
+                )
+                if e.retryable:
+                    self.index.replace_row(row, replace(row, fire_at=retry_at))
+                    return  # the gateway is in trouble: the others wait too
+                continue
+            sent = rev.ReminderSent(
+                **base,
+                contact=cid,
+                gateway=self.gateway.name,
+                message_id=accepted.message_id,
+                due_at=row.due_at,
+                planned_at=row.planned_at,
+                sent_at=self.clock.now(),
+                late=self._late_send(planned, now),
+                quiet_shift=row.quiet_shift,
+                attempt=attempt,
+            )
+            self.app.save(sent)
+            record.apply(sent)
+            self.alerts.success(self.gateway.name)
+            self.receipts.remember(accepted.message_id, record.id, cid)
+            rep.sent += 1
+            log.info(
+                "reminder_sent",
+                node=self.app.node_id,
+                item=planned.number,
+                clock=row.clock,
+                kind=row.kind,
+                contact=cid,
+                message_id=accepted.message_id,
+                late=sent.late,
+                duplicate=accepted.duplicate,
+            )
+
+    def _finish(self, row: DueRow) -> None:
+        """Drop a done row; an overdue notice makes way for the next occurrence."""
+        if row.kind != "overdue" or row.due_at is None:
+            self.index.remove(row)
+            return
+        nxt = row.occurrence + 1
+        at = overdue_at(row.due_at, nxt, self.policy.overdue_repeat_s)
+        self.index.replace_row(
+            row, self.index.planned(row.item, row.clock, "overdue", nxt, at, row.due_at)
+        )
+
+    def _skip(self, row: DueRow, item: ItemState, reason: str, rep: TickReport) -> None:
+        rid = rev.reminder_id(row.item, row.clock, row.kind, row.occurrence)
+        if self._record(rid) is not None:
+            return
+        now = self.clock.now()
+        self.app.save(
+            rev.ReminderSkipped(
+                **from_row(rid, 1, now, row, item),
+                reason=reason,
+                due_at=row.due_at,
+                planned_at=row.planned_at,
+            )
+        )
+        rep.skipped += 1
+        log.info(
+            "reminder_skipped",
+            node=self.app.node_id,
+            item=item.number,
+            clock=row.clock,
+            kind=row.kind,
+            occurrence=row.occurrence,
+            reason=reason,
+        )
+
+    # -- receipts ----------------------------------------------------------------------------
+
+    def _collect_receipts(self, rep: TickReport) -> None:
+        for receipt in self.gateway.receipts():
+            for part_id in receipt.message_id.split(","):
+                found = self.receipts.lookup(part_id)
+                record = None if found is None else self._record(found[0])
+                if found is None or record is None or record.planned is None:
+                    log.warning("receipt_unknown_message", node=self.app.node_id, id=part_id)
+                    continue
+                now = self.clock.now()
+                base = from_planned(record.id, record.version + 1, now, record.planned)
+                self.app.save(
+                    rev.DeliveryReported(
+                        **base, contact=found[1], message_id=part_id, status=receipt.status,
+                        reported_at=now,
+                    )
+                )  # fmt: skip
+                rep.receipts += 1
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _item(self, iid: UUID) -> ItemState | None:
+        try:
+            return self.app.aggregate(iid).state
+        except AggregateNotFoundError:
+            return None
+
+    def _record(self, rid: UUID) -> ReminderRecord | None:
+        return fold(rid, self.app.events.get(rid))
+
+    def _late_intent(self, row: DueRow, now: datetime) -> bool:
+        """Late against the instant the schedule meant (a quiet-hours shift is not lateness)."""
+        meant, _ = shift_quiet(self.policy.quiet_hours, row.planned_at, row.due_at, row.kind)
+        return (now - meant).total_seconds() > self.settings.late_after_s
+
+    def _late_send(self, planned: rev.ReminderPlanned, now: datetime) -> bool:
+        delay = (now - planned.send_at).total_seconds()
+        return planned.late or delay > self.settings.late_after_s
+
+    def _backoff(self, attempt: int) -> int:
+        return int(min(self.settings.retry_after_s * 2 ** (attempt - 1), MAX_RETRY_S))

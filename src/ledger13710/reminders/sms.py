@@ -1,0 +1,111 @@
+"""Reminder text: Chinese templates, and the length rules of an SMS.
+
+A Chinese SMS is UCS-2: 70 characters fit one message; a longer text goes out as a concatenated
+SMS of parts of 67 characters each (the other 3 carry the concatenation header). A character
+outside the Basic Multilingual Plane takes two UCS-2 units.
+
+**Length rule.** A text up to 70 units is one SMS. A longer one is split into concatenated parts
+(at most ``max_parts``). When even that is too long, the item title is shortened first and then
+a supervisor's words, each cut with an ellipsis "…"; number, clock, due time and unit always
+stay whole, so the recipient can find the item.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ledger13710.domain.state import PLAN_TARGET
+from ledger13710.domain.types import SHANGHAI
+
+SINGLE = 70
+PART = 67
+ELLIPSIS = "…"
+
+CLOCK_LABELS = {
+    "deploy": "研究部署",
+    "feedback": "反馈办理情况",
+    "resolve": "落实解决",
+    PLAN_TARGET: "方案目标",
+}
+
+BEFORE_DUE = "【13710督办提醒】{unit}：事项{number}「{title}」{clock}时限为{due}，请按时办理。"
+OVERDUE = (
+    "【13710督办逾期】{unit}：事项{number}「{title}」{clock}已于{due}逾期，请立即办理并说明情况。"
+)
+URGE = "【13710催办】{unit}：事项{number}「{title}」：{words}"
+
+
+def clock_label(clock: str) -> str:
+    """The Chinese name of a clock (``milestone-2`` → ``时间节点2``)."""
+    if clock.startswith("milestone-"):
+        return "时间节点" + clock.removeprefix("milestone-")
+    return CLOCK_LABELS.get(clock, clock)
+
+
+def due_text(due: datetime) -> str:
+    """A due time as the recipient reads it, e.g. ``10月20日23:59``."""
+    local = due.astimezone(SHANGHAI)
+    return f"{local.month}月{local.day}日{local:%H:%M}"
+
+
+def units(text: str) -> int:
+    """Length of ``text`` in UCS-2 units."""
+    return len(text.encode("utf-16-be")) // 2
+
+
+def parts(text: str) -> int:
+    """How many SMS a text takes: 1 up to 70 units, else ``ceil(units / 67)``."""
+    n = units(text)
+    return 1 if n <= SINGLE else -(-n // PART)
+
+
+def split(text: str) -> list[str]:
+    """The parts of a concatenated SMS (a surrogate pair is never cut)."""
+    if units(text) <= SINGLE:
+        return [text]
+    chunks: list[str] = []
+    current, used = "", 0
+    for ch in text:
+        width = units(ch)
+        if used + width > PART:
+            chunks.append(current)
+            current, used = "", 0
+        current += ch
+        used += width
+    chunks.append(current)
+    return chunks
+
+
+def _cut(text: str, budget: int) -> str:
+    """``text`` shortened to ``budget`` units, ending with an ellipsis when cut."""
+    if units(text) <= budget:
+        return text
+    out, used = "", 0
+    for ch in text:
+        if used + units(ch) > budget - 1:
+            break
+        out += ch
+        used += units(ch)
+    return out + ELLIPSIS
+
+
+def render(kind: str, *, unit: str, number: str, title: str, clock: str,
+           due: datetime | None, words: str = "", max_parts: int = 3) -> str:  # fmt: skip
+    """The reminder text of ``kind``, fitted into ``max_parts`` parts (see the length rule)."""
+    template = {"before-due": BEFORE_DUE, "overdue": OVERDUE, "urge": URGE}[kind]
+    fields = {
+        "unit": unit,
+        "number": number,
+        "clock": clock_label(clock),
+        "due": due_text(due) if due is not None else "",
+    }
+    limit = SINGLE if max_parts <= 1 else PART * max_parts
+    text = template.format(title=title, words=words, **fields)
+    if units(text) <= limit:
+        return text
+    fixed = units(template.format(title="", words="", **fields))
+    budget = max(limit - fixed, 2)
+    title_budget = max(min(units(title), budget - min(units(words), budget // 2)), 2)
+    title = _cut(title, title_budget)
+    words = _cut(words, max(budget - units(title), 1)) if words else ""
+    return template.format(title=title, words=words, **fields)

@@ -1,0 +1,92 @@
+"""Shared by the audit tests: fill a node's log, and tamper with its store like an attacker."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+from uuid import uuid4
+
+import psycopg
+
+from ledger13710.application.bootstrap import Node
+from ledger13710.application.ledger import LedgerApp
+
+SUP = "sx-general-office-sup1"
+LEAD = "sx-transport-head"
+
+
+def fill(app: LedgerApp, items: int = 3) -> list[str]:
+    """Register ``items`` assigned items and move each a little; return their numbers."""
+    numbers = []
+    for i in range(items):
+        number = app.register(
+            title=f"事项{i}", source="executive", board="daily", severity="general",
+            raising_unit="sx", lead_unit="sx/transport", co_units=[], actor=SUP, assign=True,
+        ).number  # fmt: skip
+        app.deploy(number, actor=LEAD, note="已部署")
+        numbers.append(number)
+    return numbers
+
+
+class Tamper:
+    """Direct SQL on a node's event store, bypassing the node (SQLite or PostgreSQL)."""
+
+    def __init__(self, node: Node) -> None:
+        self.kind = node.config.store.kind
+        if self.kind == "sqlite":
+            self.events, self.id, self.mark = "stored_events", "rowid", "?"
+            self.db: Any = sqlite3.connect(node.dir / "events.sqlite", isolation_level=None)
+            self.prefix = ""
+        else:
+            schema = f'"{node.config.store.schema}"'
+            self.events, self.id, self.mark = f"{schema}.ledgerapp_events", "notification_id", "%s"
+            self.db = psycopg.connect(node.config.store.dsn, autocommit=True)
+            self.prefix = f"{schema}."
+
+    def sql(self, statement: str, *params: Any) -> list[Any]:
+        """Run one statement (``?`` marks parameters) and return its rows."""
+        cursor = self.db.execute(statement.replace("?", self.mark), params)
+        return list(cursor.fetchall()) if cursor.description else []
+
+    def row(self, seq: int) -> tuple[Any, ...]:
+        """(originator_id, originator_version, topic, state) at ``seq``."""
+        (found,) = self.sql(
+            f"SELECT originator_id, originator_version, topic, state FROM {self.events} "
+            f"WHERE {self.id} = ?", seq,
+        )  # fmt: skip
+        return tuple(found)
+
+    def change(self, seq: int) -> None:
+        """Flip one byte of the event at ``seq``."""
+        state = bytearray(self.row(seq)[3])
+        state[len(state) // 2] ^= 0x01
+        self.sql(f"UPDATE {self.events} SET state = ? WHERE {self.id} = ?", bytes(state), seq)
+
+    def delete(self, seq: int) -> None:
+        """Delete the event at ``seq``."""
+        self.sql(f"DELETE FROM {self.events} WHERE {self.id} = ?", seq)
+
+    def put(self, seq: int, row: tuple[Any, ...]) -> None:
+        """Insert ``row`` at position ``seq``."""
+        self.sql(
+            f"INSERT INTO {self.events} ({self.id}, originator_id, originator_version, topic, "
+            "state) VALUES (?, ?, ?, ?, ?)", seq, *row,
+        )  # fmt: skip
+
+    def swap(self, a: int, b: int) -> None:
+        """Exchange the events at ``a`` and ``b``."""
+        row_a, row_b = self.row(a), self.row(b)
+        self.delete(a)
+        self.delete(b)
+        self.put(a, row_b)
+        self.put(b, row_a)
+
+    def insert(self, seq: int) -> None:
+        """Insert a new event (a copy of the first, under a fresh aggregate id) at ``seq``."""
+        _, _, topic, state = self.row(1)
+        fresh: Any = uuid4()
+        self.put(seq, (fresh.hex if self.kind == "sqlite" else fresh, 1, topic, state))
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.db.close()

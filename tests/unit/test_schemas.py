@@ -1,0 +1,194 @@
+"""The published contract in ``schemas/``: generated from the code, deterministic, complete."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from ledger13710 import schemas_gen
+from ledger13710.domain.events import EVENT_TYPES
+from ledger13710.domain.snapshot import ItemSnapshot
+from ledger13710.domain.upcasting import Upcasters
+from ledger13710.replication import envelope as env
+from ledger13710.replication import subjects as sj
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMAS = ROOT / "schemas"
+GOLDEN = ROOT / "tests" / "golden"
+SCRIPT = ROOT / "scripts" / "gen_schemas.py"
+
+
+def gen_schemas(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``scripts/gen_schemas.py`` as a person would."""
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), *args], capture_output=True, text=True, check=False
+    )
+
+
+def conforms(value: Any, schema: dict[str, Any], defs: dict[str, Any]) -> list[str]:
+    """Why ``value`` does not fit ``schema`` (the subset of JSON Schema msgspec emits)."""
+    if "$ref" in schema:
+        return conforms(value, defs[schema["$ref"].rsplit("/", 1)[-1]], defs)
+    if "anyOf" in schema:
+        options = [conforms(value, option, defs) for option in schema["anyOf"]]
+        return [] if [] in options else [f"{value!r} fits no option of {schema['anyOf']}"]
+    kinds = {"string": str, "integer": int, "boolean": bool, "array": list, "object": dict}
+    kind = schema.get("type")
+    if kind == "null":
+        return [] if value is None else [f"{value!r} is not null"]
+    if kind is not None and not isinstance(value, kinds[kind]):
+        return [f"{value!r} is not of type {kind}"]
+    problems: list[str] = []
+    if "enum" in schema and value not in schema["enum"]:
+        problems.append(f"{value!r} not in {schema['enum']}")
+    if "pattern" in schema and not re.search(schema["pattern"], value):
+        problems.append(f"{value!r} does not match {schema['pattern']}")
+    if schema.get("format") == "uuid":
+        UUID(value)
+    if kind == "array" and "items" in schema:
+        for item in value:
+            problems += conforms(item, schema["items"], defs)
+    if kind == "object":
+        problems += object_conforms(value, schema, defs)
+    return problems
+
+
+def object_conforms(
+    value: dict[str, Any], schema: dict[str, Any], defs: dict[str, Any]
+) -> list[str]:
+    """Why an object does not fit: missing required fields, or fields that do not fit."""
+    problems = [f"missing {name}" for name in schema.get("required", []) if name not in value]
+    for name, sub in schema.get("properties", {}).items():
+        problems += conforms(value[name], sub, defs) if name in value else []
+    extra = schema.get("additionalProperties")
+    if isinstance(extra, dict):
+        for item in value.values():
+            problems += conforms(item, extra, defs)
+    return problems
+
+
+def test_schemas_match_the_code() -> None:
+    """``schemas/`` is exactly what the code generates (run scripts/gen_schemas.py if not)."""
+    assert schemas_gen.drifted(SCHEMAS, schemas_gen.render_all(GOLDEN / "schemas")) == []
+
+
+def test_generation_is_deterministic_and_sorted() -> None:
+    """Two runs give the same text; keys are sorted and every file ends with one newline."""
+    first, second = schemas_gen.render_all(), schemas_gen.render_all()
+    assert first == second
+    for name, text in first.items():
+        assert text.endswith("}\n"), name
+        assert (
+            text
+            == json.dumps(json.loads(text), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+        )
+
+
+def test_every_published_topic_has_a_schema_but_not_snapshots() -> None:
+    """Each registered event topic has ``schemas/<topic>.json``; item snapshots have none."""
+    names = set(schemas_gen.render_all())
+    schemas_gen.load_event_modules()
+    ours = {t for t, cls in EVENT_TYPES.items() if cls.__module__.startswith("ledger13710.")}
+    expected = {f"{t}.json" for t in ours - {ItemSnapshot.TOPIC}}
+    assert expected | {"envelope.json", "asyncapi.json"} == names
+    assert ItemSnapshot.TOPIC in schemas_gen.versioned_types()
+
+
+@pytest.mark.parametrize("topic", sorted(schemas_gen.published_types()))
+def test_golden_sample_conforms_to_its_published_schema(topic: str) -> None:
+    """The stored bytes of each topic validate against the schema an integrator reads."""
+    schema = json.loads((SCHEMAS / f"{topic}.json").read_text("utf-8"))
+    payload = json.loads((GOLDEN / f"{topic}.json").read_bytes())
+    assert conforms(payload, schema, schema["$defs"]) == []
+    assert conforms({**payload, "originator_version": "1"}, schema, schema["$defs"]) != []
+
+
+def test_real_headers_conform_to_the_envelope_schema() -> None:
+    """The headers the publisher sends validate against ``envelope.json``; missing ones fail."""
+    schema = json.loads((SCHEMAS / "envelope.json").read_text("utf-8"))
+    topic = "ledger13710.item.Urged.v1"
+    state = (GOLDEN / f"{topic}.json").read_bytes()
+    oid = str(json.loads(state)["originator_id"])
+    headers = env.headers_of(env.make_record("sx.xinzhou", 7, 5, topic, oid, 1, state))
+    assert conforms(headers, schema, schema["$defs"]) == []
+    del headers[env.H_PREV]
+    assert conforms(headers, schema, schema["$defs"]) == ["missing L13710-Prev"]
+
+
+def test_asyncapi_describes_the_subjects_and_every_message() -> None:
+    """The AsyncAPI 3 channels use the subject scheme; every message resolves to a schema."""
+    doc = json.loads((SCHEMAS / "asyncapi.json").read_text("utf-8"))
+    assert doc["asyncapi"] == "3.0.0"
+    addresses = {name: ch["address"] for name, ch in doc["channels"].items()}
+    assert {"nodeLog": sj.events_subject("{node}"), "subtree": sj.subtree_subject("{node}")} == (
+        addresses
+    )
+    messages = doc["components"]["messages"]
+    assert set(schemas_gen.published_types()) == {m["name"] for m in messages.values()}
+    schemas = doc["components"]["schemas"]
+    for message in messages.values():
+        for ref in (message["payload"]["$ref"], message["headers"]["$ref"]):
+            assert ref.rsplit("/", 1)[-1] in schemas
+    for op in doc["operations"].values():
+        channel = op["channel"]["$ref"].rsplit("/", 1)[-1]
+        assert all(m["$ref"].startswith(f"#/channels/{channel}/messages/") for m in op["messages"])
+
+
+def test_check_names_drifted_and_stale_files(tmp_path: Path) -> None:
+    """``--check`` exits 1 naming a changed and a stale file; writing repairs both."""
+    target = tmp_path / "schemas"
+    shutil.copytree(SCHEMAS, target)
+    (target / "envelope.json").write_text("{}\n", "utf-8")
+    (target / "ledger13710.item.Gone.v1.json").write_text("{}\n", "utf-8")
+    check = gen_schemas("--check", "--dir", str(target))
+    assert check.returncode == 1
+    assert "envelope.json: differs" in check.stderr
+    assert "ledger13710.item.Gone.v1.json: differs" in check.stderr
+    assert gen_schemas("--dir", str(target)).returncode == 0
+    assert gen_schemas("--check", "--dir", str(target)).returncode == 0
+    assert not (target / "ledger13710.item.Gone.v1.json").exists()
+
+
+def test_write_into_an_empty_directory_creates_everything(tmp_path: Path) -> None:
+    """Generating from nothing gives every file, and then no drift."""
+    written = schemas_gen.write(tmp_path / "out")
+    assert sorted(schemas_gen.render_all()) == written
+    assert schemas_gen.drifted(tmp_path / "out") == []
+
+
+def test_a_retired_topic_keeps_its_frozen_schema_marked_deprecated(tmp_path: Path) -> None:
+    """History still carries a retired topic, so its frozen schema stays published."""
+    current = "ledger13710.item.Urged.v1"
+    old = "ledger13710.item.Urged.v0"
+    (tmp_path / f"{old}.json").write_text('{"title": "old"}\n', "utf-8")
+    upcasters = Upcasters(schemas_gen.published_types())
+    upcasters.register(old, current)(dict)
+    files = schemas_gen.render_all(tmp_path, upcasters)
+    assert json.loads(files[f"{old}.json"]) == {
+        "title": "old",
+        "deprecated": True,
+        "$comment": f"retired: read as {current} through an upcaster",
+    }
+    with pytest.raises(RuntimeError, match="has no frozen schema"):
+        schemas_gen.render_all(tmp_path / "empty", upcasters)
+
+
+def test_the_documented_hash_example_is_right() -> None:
+    """The worked example in docs/integrators.md hashes as ``record_hash`` does."""
+    doc = (ROOT / "docs" / "integrators.md").read_text("utf-8")
+    payload = re.search(r'^\{"originator_id".*\}$', doc, re.MULTILINE)
+    digest = re.search(r"hashes to `([0-9a-f]{64})`", doc)
+    assert payload is not None
+    assert digest is not None
+    oid = "0e316f8d-9135-5719-864b-bdee2e2a9643"
+    topic = "ledger13710.item.Urged.v1"
+    state = payload[0].encode()
+    assert env.record_hash("sx.xinzhou", 7, 5, topic, oid, 2, state) == digest[1]
