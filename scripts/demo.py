@@ -167,10 +167,13 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.pop("LEDGER13710_DIR", None)
     say(f"starting nats-server and {len(NODES)} nodes (province, 11 cities, county, township)")
     started = time.monotonic()
-    with LocalFederation(base, NODES, clock_env="2016-10-20T09:00") as fed:
+    fed = LocalFederation(base, NODES, clock_env="2016-10-20T09:00")
+    try:
         fed.start(timeout=120.0)
         print(f"   up in {time.monotonic() - started:.1f}s at {fed.url}; logs in {base}")
         run(Demo(fed))
+    finally:
+        fed.stop()
     say(f"done in {time.monotonic() - started:.0f}s")
     return 0
 

@@ -79,6 +79,7 @@ def test_township_permissions_are_exactly_its_own() -> None:
     assert perms["subscribe"]["allow"] == [
         "l13710.fetch.sx.xinzhou.dingxiang.jinchang._",
         "l13710.ack.sx.xinzhou.dingxiang.jinchang._",
+        "l13710.info.sx.xinzhou.dingxiang.jinchang._",
         "_I.sx.xinzhou.dingxiang.jinchang.>",
     ]
     assert perms["allow_responses"] == {"max": 1, "expires": "1m"}

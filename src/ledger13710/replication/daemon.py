@@ -35,7 +35,8 @@ from nats.js.client import JetStreamContext
 
 from ledger13710.application.bootstrap import Node, open_node
 from ledger13710.application.inbound import accept, inbox_decoder
-from ledger13710.audit.checkpoints import checkpoint_due, make_checkpoint
+from ledger13710.audit.checkpoints import checkpoint_due, current_key, make_checkpoint
+from ledger13710.audit.store import Checkpoint, open_audit_store
 from ledger13710.domain.errors import ConfigError
 from ledger13710.logging import get_logger
 from ledger13710.reminders.wiring import close_engine, engine_for
@@ -55,6 +56,7 @@ from ledger13710.replication.subjects import (
     consumer_name,
     fetch_subject,
     inbox_subject,
+    info_subject,
     reply_prefix,
 )
 
@@ -151,6 +153,7 @@ class NodeProcess:
         js = nc.jetstream(timeout=10)
         await nc.subscribe(fetch_subject(self.id), cb=self._serve_fetch)
         await nc.subscribe(ack_subject(self.id), cb=self._on_ack)
+        await nc.subscribe(info_subject(self.id), cb=self._serve_info)
         engine = engine_for(self.node)
         publisher = Publisher(self.app, self.store, js, node_dir=self.node.dir)
         tasks = [
@@ -261,9 +264,37 @@ class NodeProcess:
             fetch_reply_encoder.encode(FetchReply(origin=self.id, records=records, last=last))
         )
 
+    async def _serve_info(self, m: Msg) -> None:
+        await m.respond(await asyncio.to_thread(node_info, self.node))
+
     async def _on_ack(self, m: Msg) -> None:
         with contextlib.suppress(ValueError):
             await asyncio.to_thread(self.store.set_position, PARENT_ACK, int(m.data))
+
+
+class NodeInfo(msgspec.Struct, frozen=True, kw_only=True):
+    """What ``l13710.info.<node>._`` answers: enough to verify the node's published events."""
+
+    node: str
+    public_key: str
+    last_seq: int
+    checkpoint: Checkpoint | None
+
+
+def node_info(node: Node) -> bytes:
+    """The node's current public key and latest signed checkpoint, as JSON."""
+    store = open_audit_store(node.dir)
+    try:
+        checkpoints = store.checkpoints()
+    finally:
+        store.close()
+    info = NodeInfo(
+        node=node.id,
+        public_key=current_key(node),
+        last_seq=node.app.recorder.max_notification_id() or 0,
+        checkpoint=checkpoints[-1] if checkpoints else None,
+    )
+    return msgspec.json.encode(info)
 
 
 def _msg_id(m: Msg) -> str:

@@ -125,6 +125,8 @@ class LocalFederation:
         With ``spawn=False`` the node directories are made but no node runs yet (fill a store
         first, then :meth:`start_node`); ``wait`` waits until every node is connected.
         """
+        if self.server is not None:
+            return self  # started already (``with LocalFederation(...)`` starts it too)
         try:
             self.base.mkdir(parents=True, exist_ok=True)
             self.configs = load_node_configs(self.nodes_dir)

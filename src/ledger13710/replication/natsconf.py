@@ -138,6 +138,7 @@ def node_permissions(node_id: str) -> dict[str, Any]:
             "allow": [
                 sj.fetch_subject(node_id),
                 sj.ack_subject(node_id),
+                sj.info_subject(node_id),
                 f"{sj.reply_prefix(node_id)}.>",
             ]
         },
@@ -163,6 +164,7 @@ def integrator_permissions() -> dict[str, Any]:
                 f"{js}.CONSUMER.INFO.{pub}.>",
                 f"{js}.CONSUMER.MSG.NEXT.{pub}.>",
                 f"$JS.ACK.{pub}.>",
+                f"{sj.INFO}.>",  # ask any node for its public key and latest checkpoint
             ]
         },
         "subscribe": {"allow": ["_INBOX.>"]},

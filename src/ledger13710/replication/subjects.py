@@ -10,6 +10,8 @@ unit-id tokens are ``[a-z0-9-]`` only, so the terminal token ``_`` can never be 
 ``l13710.inbox.<node>._``                   assignments and review decisions for the node
 ``l13710.fetch.<node>._``                   request/reply: "send me your events after seq N"
 ``l13710.ack.<node>._``                     the parent's ingest position for the node (core)
+``l13710.info.<node>._``                    request/reply: the node's public key and latest
+                                            signed checkpoint (for integrators, auditors)
 ``_I.<node>.>``                             the node's private reply inboxes
 =========================================  =================================================
 """
@@ -26,6 +28,7 @@ EV = "l13710.ev"
 INBOX = "l13710.inbox"
 FETCH = "l13710.fetch"
 ACK = "l13710.ack"
+INFO = "l13710.info"
 REPLY_PREFIX = "_I"
 
 
@@ -62,6 +65,11 @@ def fetch_subject(node: str) -> str:
 def ack_subject(node: str) -> str:
     """Where ``node`` hears its parent's ingest position."""
     return f"{ACK}.{node}._"
+
+
+def info_subject(node: str) -> str:
+    """Where ``node`` answers "your public key and latest signed checkpoint"."""
+    return f"{INFO}.{node}._"
 
 
 def reply_prefix(node: str) -> str:
