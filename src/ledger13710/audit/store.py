@@ -103,6 +103,14 @@ def merge(log: Iterator[LogRow], chain: Iterator[ChainRow]) -> Iterator[JoinedRo
             e, c = next(log, None), next(chain, None)
 
 
+def log_row(seq: int, topic: Any, oid: Any, version: Any, state: Any) -> LogRow:
+    """A joined row's log side as read (``oid`` hyphenated by SQLite): a column rewritten with
+    another type is hashed as what is there."""
+    if state.__class__ is not bytes or len(oid) != 36:
+        return seq, str(topic), str(oid), version, str(state).encode()
+    return seq, topic, oid, version, state
+
+
 def _hyphenated(h: str) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
@@ -129,6 +137,11 @@ class SQLiteAuditStore:
         self._db = sqlite3.connect(f"file:{path}?mode={mode}", uri=True, isolation_level=None)
         if not writable:
             self._db.execute("BEGIN")  # one snapshot for every read (the node may be writing)
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The connection (and, read-only, the snapshot) the store reads through."""
+        return self._db
 
     def log_rows(self, after: int = 0) -> Iterator[LogRow]:
         """The log's records after position ``after``, in order."""
@@ -161,9 +174,7 @@ class SQLiteAuditStore:
                 while orphans and orphans[0][0] < seq:
                     orphan = orphans.pop(0)
                     yield orphan[0], None, orphan
-                row: LogRow = (seq, topic, oid, version, state)
-                if state.__class__ is not bytes or len(oid) != 36:  # rewritten with another type
-                    row = (seq, str(topic), str(oid), version, str(state).encode())
+                row = log_row(seq, topic, oid, version, state)
                 yield seq, row, None if cseq is None else (cseq, prev, rh, ch)
         for orphan in orphans:
             yield orphan[0], None, orphan
