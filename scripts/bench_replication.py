@@ -3,14 +3,16 @@
 One run, one nats-server 2.15 on a free 127.0.0.1 port (:class:`LocalFederation`):
 
 1. **ours** — ``--events`` events are written to the township node's store (in this process,
-   before any node runs; items of about 20 events each, as items live); then the
+   before any node runs; items of about 20 events each, as items live; its reminder index
+   follows and a checkpoint is signed, as in the running node); then the
    province and the township start as ``ledger13710 node run`` processes and the township's
    publisher moves its backlog upward while the province ingests it. Measured from the replica
    store the province writes: from the first record's publish time to the last record's ingest
    time (process start-up excluded), and each record's publish→ingest lag (p50, p99, max).
    ``publish only`` is the span of publish times alone.
-2. **raw** — the same payloads with the same headers, ``publish_async`` pipelined in batches of
-   512 exactly as the publisher does, into a separate stream on the same server, by nats-py
+2. **raw** — the same payloads with the same headers (chain hash included, read from the
+   township's log as its publisher reads it), ``publish_async`` pipelined in batches of 512
+   exactly as the publisher does, into a separate stream on the same server, by nats-py
    directly (no store read, no ingest): first publish to last acknowledgement.
 
 The ratio ours/raw compares end-to-end replication with bare publishing (aim: ≥ 0.5).
@@ -40,10 +42,13 @@ from nats.js.api import StorageType, StreamConfig
 
 from ledger13710 import logging as ledger_logging
 from ledger13710.application.bootstrap import open_node, parse_time
+from ledger13710.audit.checkpoints import make_checkpoint
 from ledger13710.domain.clock import ManualClock
+from ledger13710.reminders.wiring import close_engine, engine_for
 from ledger13710.replication.envelope import Record, headers_of
 from ledger13710.replication.localfed import LocalFederation
 from ledger13710.replication.natsconf import DUPLICATE_WINDOW
+from ledger13710.replication.publisher import read_log
 
 PROVINCE, TOWNSHIP = "sx", "sx.xinzhou.dingxiang.jinchang"
 SUPERVISOR = "sx-xinzhou-dingxiang-jinchang-party-office-sup1"
@@ -58,7 +63,8 @@ START = "2016-10-20T09:00"  # the fill's clock starts here
 
 def fill(node_dir: Path, events: int) -> int:
     """Write ``events`` events to the township's store (items of about ``PER_ITEM`` events each:
-    register and assign, deploy, feedback, then progress reports saved together); return the
+    register and assign, deploy, feedback, then progress reports saved together), bring its
+    reminder index up to date and sign a checkpoint, as the running node would have; return the
     log's last position."""
     clock = ManualClock(parse_time(START))
     node = open_node(node_dir, clock)
@@ -82,7 +88,29 @@ def fill(node_dir: Path, events: int) -> int:
                 item.progress(content=f"进展 {position}", now=clock.now(), actor=HEAD, unit=LEAD)
             app.save(item)
             position = app.recorder.max_notification_id() or 0
+        # what the running node does as its log grows, done here so that it does not all
+        # happen at once while the backlog is replicated: the reminder index follows the log,
+        # and a checkpoint covers it
+        engine = engine_for(node, clock)
+        try:
+            engine.follow()
+        finally:
+            close_engine(engine)
+        make_checkpoint(node)
         return position
+    finally:
+        node.close()
+
+
+def published_records(node_dir: Path) -> list[Record]:
+    """The township's log exactly as its publisher sends it (envelope and chain hash)."""
+    node = open_node(node_dir, ManualClock(parse_time(START)))
+    try:
+        records: list[Record] = []
+        while batch := read_log(node.app, node.app.node_id, records[-1].seq if records else 0,
+                                PIPELINE):  # fmt: skip
+            records += batch
+        return records
     finally:
         node.close()
 
@@ -165,7 +193,7 @@ def run(base: Path, events: int, timeout: float) -> dict[str, Any]:
         total = fill(fed.node_dir(TOWNSHIP), events)
         fill_s = time.perf_counter() - started
         ours = replicated(fed, total, timeout)
-        records = fed.own_records(TOWNSHIP)
+        records = published_records(fed.node_dir(TOWNSHIP))
         assert len(records) == total
         raw = asyncio.run(asyncio.wait_for(raw_publish(fed, records), timeout))
     finally:

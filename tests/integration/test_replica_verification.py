@@ -149,6 +149,37 @@ def test_conflicting_duplicate_blocks_its_origin(node: Node, replicas: ReplicaSt
     assert status(replicas, node.id).blocked.startswith(f"record {log[i].seq}: differs")
 
 
+def test_conflicting_duplicate_in_the_same_batch_blocks_its_origin(
+    node: Node, replicas: ReplicaStore
+) -> None:
+    """A record applied earlier in the same batch (its row not written yet) is compared too."""
+    fill(node.app)
+    log = records(node)
+    i = deployed_at(log)
+    result = replicas.apply([*log[: i + 1], forge(log[i], relink_from=log[i - 1].chain)])
+    assert [r.seq for r in result.applied] == [r.seq for r in log[: i + 1]]
+    assert result.quarantined[0][1] == "differs from the record already applied at this position"
+    assert status(replicas, node.id).blocked.startswith(f"record {log[i].seq}: differs")
+    assert replicas.apply([log[i]]).duplicates == 1  # the same record again is a duplicate
+
+
+def test_positions_advance_with_the_rows_of_each_batch(node: Node, replicas: ReplicaStore) -> None:
+    """Count, last and seen positions follow the applied rows, across batches and duplicates."""
+    fill(node.app)
+    log = records(node)
+    half = len(log) // 2
+    first = replicas.apply([*log[:half], *log[:2]])
+    assert (len(first.applied), first.duplicates) == (half, 2)
+    gap = replicas.apply([log[-1]])  # ahead of what is applied: seen, not applied
+    assert (gap.applied, gap.gaps) == ([], {node.id: log[half - 1].seq})
+    s = status(replicas, node.id)
+    assert (s.count, s.last_seq, s.seen_seq) == (half, log[half - 1].seq, log[-1].seq)
+    replicas.apply(log[half:])
+    s = status(replicas, node.id)
+    assert (s.count, s.last_seq, s.seen_seq) == (len(log), log[-1].seq, log[-1].seq)
+    assert replicas.records(node.id) == [msgspec.structs.replace(r, chain="") for r in log]
+
+
 def test_checkpoint_waits_for_its_records_then_verifies(node: Node, replicas: ReplicaStore) -> None:
     """A checkpoint ahead of its records is pending; applying them verifies it and pins the key."""
     fill(node.app)

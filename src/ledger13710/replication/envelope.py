@@ -157,7 +157,8 @@ def check_record(record: Record) -> None:
         event = decode_event(record.topic, record.state)
     except Exception as e:
         raise BadRecordError(str(e)) from None
-    if event.originator_id != UUID(record.originator_id):
+    oid = event.originator_id
+    if str(oid) != record.originator_id and oid != UUID(record.originator_id):
         raise BadRecordError("event originator differs from the envelope")
     if event.originator_version != record.originator_version:
         raise BadRecordError("event version differs from the envelope")

@@ -14,13 +14,17 @@ Anything that fails is logged loudly (``record_quarantined``, ``checkpoint_rejec
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 from collections.abc import Iterable
 from typing import Any
 
 import msgspec
 import nats.errors
 from nats.aio.client import Client
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, Header
 from nats.js.client import JetStreamContext
 
 from ledger13710.application.inbound import roll_up
@@ -58,6 +62,7 @@ checkpoint_decoder = msgspec.json.Decoder(Checkpoint)
 ITEM_TOPICS = "ledger13710.item."
 STATE_CACHE_SIZE = 20_000
 PROBE_EVERY_S = 15.0
+STATUS, DESCRIPTION = Header.STATUS.value, Header.DESCRIPTION.value
 
 
 class Ingester:
@@ -98,29 +103,47 @@ class Ingester:
                 ack_wait=30, max_ack_pending=20_000,
             ),
         )  # fmt: skip
-        sub = await self.js.pull_subscribe_bind(durable, stream=EVENTS_STREAM)
+        sub = Pull(self.nc, EVENTS_STREAM, durable)
+        await sub.start()
         loop = asyncio.get_running_loop()
         last_catch_up = 0.0
         last_probe = loop.time()  # the stream delivers the backlog first; probe after that
-        while not stop.is_set():
-            try:
-                msgs = await sub.fetch(self.batch, timeout=0.5)
-            except (TimeoutError, nats.errors.TimeoutError):
-                msgs = []
-            except nats.errors.Error as e:
-                log.warning("ingest_fetch_failed", node=self.node, error=repr(e))
-                await asyncio.sleep(0.5)
-                continue
-            if msgs:
-                await self._ingest(msgs)
-            if loop.time() - last_catch_up > self.catch_up_every_s:
-                last_catch_up = loop.time()
-                await self.catch_up()
-            if loop.time() - last_probe > PROBE_EVERY_S:
-                last_probe = loop.time()
-                await self.probe()
+        ahead: asyncio.Task[list[Msg] | None] | None = None  # the next fetch, under way
+        try:
+            while not stop.is_set():
+                if ahead is None:
+                    ahead = asyncio.create_task(self._fetch(sub))
+                msgs, ahead = await ahead, None
+                if msgs is None:  # fetching failed
+                    await asyncio.sleep(0.5)
+                    continue
+                if msgs:
+                    # the next batch is fetched while this one is applied; it is applied (and
+                    # acknowledged) after this one, never before
+                    ahead = asyncio.create_task(self._fetch(sub))
+                    await self._ingest(msgs)
+                if loop.time() - last_catch_up > self.catch_up_every_s:
+                    last_catch_up = loop.time()
+                    await self.catch_up()
+                if loop.time() - last_probe > PROBE_EVERY_S:
+                    last_probe = loop.time()
+                    await self.probe()
+        finally:
+            if ahead is not None:  # its messages, unacknowledged, are delivered again
+                ahead.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await ahead
+            await sub.stop()
 
-    async def _ingest(self, msgs: list[Any]) -> None:
+    async def _fetch(self, sub: Pull) -> list[Msg] | None:
+        """The next batch of messages ([] when none came in time, None when fetching failed)."""
+        try:
+            return await sub.fetch(self.batch, timeout=0.5)
+        except nats.errors.Error as e:
+            log.warning("ingest_fetch_failed", node=self.node, error=repr(e))
+            return None
+
+    async def _ingest(self, msgs: list[Msg]) -> None:
         records: list[Record] = []
         checkpoints: list[Checkpoint] = []
         for m in msgs:
@@ -270,3 +293,81 @@ def checkpoint_of(origin: str, data: bytes) -> Checkpoint:
     if cp.origin != origin:
         raise ValueError(f"checkpoint of {cp.origin!r} on the subject of {origin!r}")
     return cp
+
+
+class Pull:
+    """Fetching from a durable pull consumer, as ``PullSubscription.fetch`` does, minus its cost.
+
+    nats-py's ``fetch`` waits for every message in a task of its own (with a timer and a uuid);
+    at thousands of records a second that is most of the ingester's time. Here the messages of
+    a pull request arrive through a plain subscription on our own inbox and are taken in
+    batches. The protocol is JetStream's: ask for what is there now (``no_wait``), and when
+    nothing is, wait for the next messages (``expires``). At most one request is open; one that
+    ended without our hearing it (a reconnect) is given up after its expiry.
+    """
+
+    def __init__(self, nc: Client, stream: str, durable: str) -> None:
+        self.nc = nc
+        self.subject = f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}"
+        self.inbox = nc.new_inbox()
+        self.msgs: list[Msg] = []
+        self.arrived = asyncio.Event()
+        self.remaining = 0  # messages the open request may still deliver (0: none open)
+        self.deadline = 0.0  # when the open request is given up (loop time)
+        self._sub: Subscription | None = None
+
+    async def start(self) -> None:
+        """Subscribe to the inbox the consumer delivers to."""
+        self._sub = await self.nc.subscribe(self.inbox, cb=self._on_msg)
+
+    async def stop(self) -> None:
+        """Unsubscribe (messages not taken yet are delivered again after the ack wait)."""
+        if self._sub is not None and not self.nc.is_closed:
+            with contextlib.suppress(nats.errors.Error):
+                await self._sub.unsubscribe()
+        self._sub = None
+
+    async def _on_msg(self, msg: Msg) -> None:
+        if not msg.data and msg.headers and STATUS in msg.headers:
+            if msg.headers[STATUS] != "100":  # 404, 408: nothing more now; 409: refused
+                self.remaining = 0
+                if msg.headers[STATUS] == "409":
+                    log.warning("ingest_pull_refused", reason=msg.headers.get(DESCRIPTION, ""))
+        else:
+            self.msgs.append(msg)
+            self.remaining = max(0, self.remaining - 1)
+        self.arrived.set()
+
+    def _open(self) -> bool:
+        return self.remaining > 0 and asyncio.get_running_loop().time() < self.deadline
+
+    async def _request(self, batch: int, *, expires: float | None) -> None:
+        body: dict[str, Any] = {"batch": batch}
+        if expires is None:
+            body["no_wait"] = True
+        else:
+            body["expires"] = int(expires * 1e9)
+        self.remaining = batch
+        self.deadline = asyncio.get_running_loop().time() + (expires or 0.0) + 2.0
+        await self.nc.publish(self.subject, json.dumps(body).encode(), reply=self.inbox)
+
+    async def _wait(self, timeout: float, *, until_ended: bool) -> None:
+        """Until the open request ended (or, unless ``until_ended``, a message came)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                while self._open() and (until_ended or not self.msgs):
+                    self.arrived.clear()
+                    await self.arrived.wait()
+
+    async def fetch(self, batch: int, timeout: float) -> list[Msg]:
+        """Up to ``batch`` messages in delivery order ([] when none came within ``timeout``)."""
+        if not self.msgs:
+            if not self._open():
+                await self._request(batch, expires=None)  # what is there now
+                await self._wait(timeout, until_ended=True)
+            if not self.msgs:
+                if not self._open():
+                    await self._request(batch, expires=timeout)  # wait for what comes next
+                await self._wait(timeout, until_ended=False)
+        taken, self.msgs = self.msgs[:batch], self.msgs[batch:]
+        return taken

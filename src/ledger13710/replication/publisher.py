@@ -18,6 +18,7 @@ so the parent holds them before anyone at the origin could rewrite what they cov
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -110,40 +111,69 @@ class Publisher:
         self.checkpoints_due = asyncio.Event()  # set when a checkpoint was just made
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Publish until ``stop`` is set."""
+        """Publish until ``stop`` is set.
+
+        While JetStream acknowledges a batch, the next one is read from the log (reading
+        publishes nothing); the cursor moves only once every record of a batch is acknowledged.
+        """
         position = self.store.get_position(PUBLISHED)[0]
         backoff = 0.2
         loop = asyncio.get_running_loop()
         last_cp_check = 0.0
-        while not stop.is_set():
-            cp_due = self.checkpoints_due.is_set()
-            if self.node_dir is not None and (
-                cp_due or loop.time() - last_cp_check > self.checkpoint_poll_s
-            ):
-                self.checkpoints_due.clear()
-                last_cp_check = loop.time()
+        ahead: asyncio.Future[list[Record]] | None = None  # the batch after ``position``
+        saving: asyncio.Future[None] | None = None  # the cursor being written
+        try:
+            while not stop.is_set():
+                cp_due = self.checkpoints_due.is_set()
+                if self.node_dir is not None and (
+                    cp_due or loop.time() - last_cp_check > self.checkpoint_poll_s
+                ):
+                    self.checkpoints_due.clear()
+                    last_cp_check = loop.time()
+                    await _saved(saving)
+                    try:
+                        await self._publish_checkpoints(position)
+                    except Exception as e:  # NATS away, the store locked: the next pass retries
+                        log.warning("checkpoint_publish_failed", node=self.node, error=repr(e))
+                if ahead is None:
+                    ahead = self._read(position)
+                records, ahead = await ahead, None
+                if not records:
+                    await _sleep(stop, self.poll_s)
+                    continue
                 try:
-                    await self._publish_checkpoints(position)
-                except Exception as e:  # NATS away, the store locked: the next pass retries
-                    log.warning("checkpoint_publish_failed", node=self.node, error=repr(e))
-            records = await asyncio.to_thread(read_log, self.app, self.node, position, self.batch)
-            if not records:
-                await _sleep(stop, self.poll_s)
-                continue
-            try:
-                await self._publish(records)
-            except (nats.errors.Error, TimeoutError, nats.js.errors.Error) as e:
-                log.warning(
-                    "publish_failed", node=self.node, after=position, error=repr(e),
-                    retry_in_s=backoff,
-                )  # fmt: skip
-                await _sleep(stop, backoff)
-                backoff = min(backoff * 2, 5.0)
-                continue
-            backoff = 0.2
-            position = records[-1].seq
-            await asyncio.to_thread(self.store.set_position, PUBLISHED, position)
-            log.debug("published", node=self.node, upto=position, count=len(records))
+                    futures = await self._send(records)
+                    ahead = self._read(records[-1].seq)  # read on while the acks come in
+                    async with asyncio.timeout(self.ack_timeout_s):
+                        await asyncio.gather(*futures)
+                except (nats.errors.Error, TimeoutError, nats.js.errors.Error) as e:
+                    log.warning(
+                        "publish_failed", node=self.node, after=position, error=repr(e),
+                        retry_in_s=backoff,
+                    )  # fmt: skip
+                    await _discard(ahead)
+                    ahead = None
+                    await _sleep(stop, backoff)
+                    backoff = min(backoff * 2, 5.0)
+                    continue
+                backoff = 0.2
+                position = records[-1].seq
+                # written while the next batch goes out (a cursor lost in a crash only
+                # republishes what JetStream and the parent drop as duplicates)
+                await _saved(saving)
+                saving = asyncio.ensure_future(
+                    asyncio.to_thread(self.store.set_position, PUBLISHED, position)
+                )
+                log.debug("published", node=self.node, upto=position, count=len(records))
+        finally:
+            await _discard(ahead)
+            await _saved(saving)
+
+    def _read(self, after: int) -> asyncio.Future[list[Record]]:
+        """The log's next batch after ``after``, read in a worker thread."""
+        return asyncio.ensure_future(
+            asyncio.to_thread(read_log, self.app, self.node, after, self.batch)
+        )
 
     async def _publish_checkpoints(self, position: int) -> None:
         """Publish every checkpoint not published yet whose records are (in order)."""
@@ -164,7 +194,8 @@ class Publisher:
                 last_seq=cp.last_seq,
             )  # fmt: skip
 
-    async def _publish(self, records: list[Record]) -> None:
+    async def _send(self, records: list[Record]) -> list[asyncio.Future[Any]]:
+        """Publish ``records`` (and their inbox messages) without waiting; the ack futures."""
         futures: list[asyncio.Future[Any]] = []
         for r in records:
             futures.append(
@@ -172,8 +203,7 @@ class Publisher:
             )
             if r.topic in INBOX_TOPICS:
                 futures.extend(await self._deliver(r))
-        async with asyncio.timeout(self.ack_timeout_s):
-            await asyncio.gather(*futures)
+        return futures
 
     async def _deliver(self, r: Record) -> list[asyncio.Future[Any]]:
         event = decode_event(r.topic, r.state)
@@ -195,3 +225,16 @@ async def _sleep(stop: asyncio.Event, seconds: float) -> None:
             await stop.wait()
     except TimeoutError:
         pass
+
+
+async def _discard(ahead: asyncio.Future[list[Record]] | None) -> None:
+    """Let a read ahead finish (a worker thread cannot be stopped) and drop what it read."""
+    if ahead is not None:
+        with contextlib.suppress(Exception):
+            await asyncio.shield(ahead)
+
+
+async def _saved(saving: asyncio.Future[None] | None) -> None:
+    """Wait until the cursor being written is written."""
+    if saving is not None:
+        await asyncio.shield(saving)
