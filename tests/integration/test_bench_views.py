@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import json
 import sys
@@ -37,3 +38,31 @@ def test_bench_views_reports_every_figure(
     assert 2000 < figures["events"] <= 3000
     assert figures["items"] == 3000 // 7
     assert figures["rebuild_events_per_s"] > 0
+
+
+def test_raw_baseline_writes_the_rebuilds_very_rows(bench: ModuleType, tmp_path: Path) -> None:
+    """The same-rows baseline replays the rebuild's transactions: its database ends up equal,
+    table by table and row by row, to the views the rebuild writes."""
+    node_dir = bench.init_node(bench.ROOT / "nodes" / "sx.toml", tmp_path / "sx")
+    replicas = bench.ReplicaStore(node_dir / "replicas.sqlite")
+    try:
+        bench.generate(replicas, 3000)
+        transactions = asyncio.run(bench.capture(node_dir, tmp_path / "capture.sqlite", 500))
+        assert len(transactions) > 1
+        tables = {
+            sql.split(" INTO ")[1].split()[0]
+            for _e, _m, statements in transactions
+            for sql, _r in statements
+        }
+        assert tables == {"items", "item_states", "timeline"}
+        seconds, index_seconds = bench.raw_same_rows(
+            replicas, tmp_path / "raw.sqlite", transactions
+        )
+        assert seconds >= index_seconds >= 0
+    finally:
+        replicas.close()
+    asyncio.run(bench.rebuild_and_query(node_dir, 500, 2))
+    raw = bench.table_rows(tmp_path / "raw.sqlite")
+    assert raw == bench.table_rows(node_dir / "views.sqlite")
+    assert len(raw["timeline"]) > 2000
+    assert len(raw["items"]) == len(raw["item_states"]) == 3000 // 7

@@ -11,6 +11,7 @@ The stored light columns follow :mod:`ledger13710.domain.lights` exactly:
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import msgspec
@@ -58,6 +59,12 @@ def clock_kind(clock: str) -> str:
     return "plan" if clock == PLAN_TARGET else clock
 
 
+@lru_cache(maxsize=65536)
+def _tier(unit: str) -> str:
+    """:func:`tier_of` a lead unit, by value (a province has a few thousand units)."""
+    return tier_of(unit).value
+
+
 def _due(s: ItemState, clock: str) -> tuple[int | None, int | None]:
     d = s.deadlines.get(clock)
     return (None, None) if d is None else (us(d.due_at), us_opt(s.met.get(clock)))
@@ -89,7 +96,7 @@ def item_row(s: ItemState, origin: str) -> tuple[Any, ...]:
     resolved = s.met.get(Clock.RESOLVE) or s.met.get(PLAN_TARGET)
     return (
         s.id.hex, s.number, origin, s.title, s.detail, s.source, s.board, s.severity,
-        s.raising_unit, s.lead_unit, ",".join(s.co_units), tier_of(s.lead_unit).value,
+        s.raising_unit, s.lead_unit, ",".join(s.co_units), _tier(s.lead_unit),
         s.registered_at.astimezone(SHANGHAI).year, s.state.value, s.parent_number, s.part,
         us(s.registered_at), us(s.updated_at), us_opt(s.finished_at), us_opt(resolved),
         *_due(s, Clock.DEPLOY), *_due(s, Clock.FEEDBACK), *_due(s, Clock.RESOLVE),
@@ -124,9 +131,12 @@ def clock_rows(s: ItemState) -> list[tuple[Any, ...]]:
     ]
 
 
-def timeline_row(e: ev.ItemEvent, origin: str, seq: int, payload: bytes) -> tuple[Any, ...]:
-    """The ``timeline`` row of one event (``payload`` is the stored event bytes)."""
+def timeline_row(
+    e: ev.ItemEvent, origin: str, seq: int, payload: bytes, item: str | None = None
+) -> tuple[Any, ...]:
+    """The ``timeline`` row of one event (``payload`` is the stored event bytes; ``item``, when
+    given, is ``e.originator_id.hex`` already computed)."""
     return (
-        e.originator_id.hex, e.originator_version, origin, seq, type(e).__name__, e.actor, e.unit,
-        us(e.timestamp), payload,
+        e.originator_id.hex if item is None else item, e.originator_version, origin, seq,
+        type(e).__name__, e.actor, e.unit, us(e.timestamp), payload,
     )  # fmt: skip

@@ -17,8 +17,8 @@ from ledger13710.replication.replica_store import ReplicaStore
 REPLICAS_FILE = "replicas.sqlite"
 
 
-class SourceRecord(msgspec.Struct, frozen=True, array_like=True):
-    """One stored event as the views see it."""
+class SourceRecord(msgspec.Struct, frozen=True, array_like=True, gc=False):
+    """One stored event as the views see it (atomic fields only: not tracked by the GC)."""
 
     origin: str
     seq: int
