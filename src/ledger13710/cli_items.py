@@ -14,6 +14,7 @@ from ledger13710.application.ledger import LedgerApp
 from ledger13710.domain.errors import InputError
 from ledger13710.domain.state import ItemState
 from ledger13710.domain.types import Severity, Source
+from ledger13710.projections.labels import STATE_ZH
 
 Action = Callable[[LedgerApp, argparse.Namespace], ItemState]
 
@@ -30,7 +31,7 @@ def _run(action: Action, args: argparse.Namespace) -> int:
     if args.json:
         show.emit_json(show.item_json(item, now))
     else:
-        show.out(f"{item.number}: {show.STATE_ZH.get(item.state, item.state)}")
+        show.out(f"{item.number}: {STATE_ZH.get(item.state, item.state)}")
     return 0
 
 

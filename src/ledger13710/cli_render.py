@@ -18,21 +18,12 @@ from ledger13710.domain.state import ItemState
 from ledger13710.domain.types import SHANGHAI, Clock
 from ledger13710.projections.excel import stats_tables as excel_stats_tables
 from ledger13710.projections.importer import ImportReport
+from ledger13710.projections.labels import STATE_ZH
 from ledger13710.projections.queries import ClockCell, LedgerPage, LedgerRow
 from ledger13710.projections.stats import Stats
 from ledger13710.projections.timeline import Timeline
 from ledger13710.projections.tree import TreeNode
 
-STATE_ZH = {
-    "registered": "已立项",
-    "assigned": "已交办",
-    "deployed": "已部署",
-    "in_progress": "办理中",
-    "planned": "按计划推进",
-    "resolved": "已办结待审",
-    "closed": "已销号",
-    "cancelled": "已撤销",
-}
 LIGHT_STYLE = {
     Light.GREEN: "[green]● 正常[/]",
     Light.YELLOW: "[yellow]● 临期[/]",
