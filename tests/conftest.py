@@ -7,11 +7,14 @@ unreachable the postgres tests fail (CI starts the server; a skip would hide a b
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
+from types import ModuleType
 
 import psycopg
 import pytest
@@ -142,3 +145,19 @@ def reopen(make_node: MakeNode, clock: ManualClock) -> Iterator[Callable[[Node],
     yield again
     for other in opened:
         other.close()
+
+
+def load_script(name: str) -> ModuleType:
+    """A script of ``scripts/`` imported from its path (scripts are not part of the package).
+
+    It is registered in ``sys.modules`` under ``name``: eventsourcing resolves the topics of
+    classes defined in a script (the stock side of ``bench_append``) through it.
+    """
+    path = Path(__file__).resolve().parents[1] / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module

@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
+from conftest import load_script
 from ledger13710.domain.clock import ManualClock
-
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "bench_append.py"
 
 
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
     """The script, imported from its path (it is not part of the package)."""
-    spec = importlib.util.spec_from_file_location("bench_append", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # eventsourcing resolves the stock aggregates' topics
-    spec.loader.exec_module(module)
-    return module
+    return load_script("bench_append")
 
 
 def test_main_reports_positive_rates_and_equal_event_counts(

@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "bench_replication.py"
+from conftest import load_script
 
 
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
     """The script, imported from its path (it is not part of the package)."""
-    spec = importlib.util.spec_from_file_location("bench_replication", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("bench_replication")
 
 
 def test_json_report_counts_every_event_on_both_sides(

@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "bench_views.py"
+from conftest import load_script
 
 
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
     """The script, imported from its path (it is not part of the package)."""
-    spec = importlib.util.spec_from_file_location("bench_views", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("bench_views")
 
 
 def test_bench_views_reports_every_figure(
