@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 import psycopg
 
-from ledger13710.application.bootstrap import Node
+from conftest import write_config_dir
+from ledger13710.application.bootstrap import Node, init_node, open_node
 from ledger13710.application.ledger import LedgerApp
+from ledger13710.audit.checkpoints import make_checkpoint, rotate_key
+from ledger13710.domain.clock import ManualClock
+from ledger13710.domain.types import SHANGHAI
 
 SUP = "sx-general-office-sup1"
 LEAD = "sx-transport-head"
@@ -90,3 +97,20 @@ class Tamper:
     def close(self) -> None:
         """Close the connection."""
         self.db.close()
+
+
+def audit_template(base: Path, batches: Sequence[int]) -> Path:
+    """A SQLite node: each batch of items followed by a checkpoint, the key rotated after the
+    first; tests copy it per example."""
+
+    node_dir = init_node(write_config_dir(base / "config"), base / "node")
+    node = open_node(node_dir, ManualClock(datetime(2016, 10, 20, 9, tzinfo=SHANGHAI)))
+    try:
+        for i, items in enumerate(batches):
+            fill(node.app, items)
+            make_checkpoint(node)
+            if i == 0:
+                rotate_key(node)
+    finally:
+        node.close()
+    return node_dir

@@ -8,13 +8,11 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from audit_helpers import Tamper, fill
+from audit_helpers import Tamper, audit_template
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import write_config_dir
-from ledger13710.application.bootstrap import init_node, open_node
-from ledger13710.audit.checkpoints import make_checkpoint, rotate_key
+from ledger13710.application.bootstrap import open_node
 from ledger13710.audit.store import open_audit_store
 from ledger13710.audit.verify import Report, verify_log
 from ledger13710.domain.clock import ManualClock
@@ -24,20 +22,7 @@ from ledger13710.domain.types import SHANGHAI
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite node with items, three checkpoints and a key rotation (copied per example)."""
-    base = tmp_path_factory.mktemp("audit-parallel")
-    node_dir = init_node(write_config_dir(base / "config"), base / "node")
-    node = open_node(node_dir, ManualClock(datetime(2016, 10, 20, 9, tzinfo=SHANGHAI)))
-    try:
-        fill(node.app, 3)
-        make_checkpoint(node)
-        rotate_key(node)
-        fill(node.app, 2)
-        make_checkpoint(node)
-        fill(node.app, 2)
-        make_checkpoint(node)
-    finally:
-        node.close()
-    return node_dir
+    return audit_template(tmp_path_factory.mktemp("audit-parallel"), (3, 2, 2))
 
 
 def _verify(node_dir: Path, key: str, processes: int) -> Report:

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from audit_helpers import Tamper, fill
+from audit_helpers import Tamper, audit_template, fill
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,18 +24,7 @@ from ledger13710.domain.types import SHANGHAI
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite node with items, two checkpoints and a key rotation (copied per example)."""
-    base = tmp_path_factory.mktemp("audit-template")
-    node_dir = init_node(write_config_dir(base / "config"), base / "node")
-    node = open_node(node_dir, ManualClock(datetime(2016, 10, 20, 9, tzinfo=SHANGHAI)))
-    try:
-        fill(node.app, 4)
-        make_checkpoint(node)
-        rotate_key(node)
-        fill(node.app, 3)
-        make_checkpoint(node)
-    finally:
-        node.close()
-    return node_dir
+    return audit_template(tmp_path_factory.mktemp("audit-template"), (4, 3))
 
 
 def _verify(node_dir: Path, key: str) -> Report:
