@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 from ledger13710.audit.chain import GENESIS
 from ledger13710.audit.merkle import CompactRange
 from ledger13710.audit.store import _BATCH, _HYPHENATED, JoinedRow, SQLiteAuditStore, log_row
+from ledger13710.gcpause import gc_paused
 
 #: Below this many chain rows one process scans the whole log.
 MIN_PARALLEL = 200_000
@@ -68,8 +69,8 @@ def extend(compact: CompactRange, blocks: Sequence[tuple[int, bytes]]) -> Compac
     return CompactRange.restore(size, b"".join(h for _, h in stack))
 
 
-def _subtree(leaves: list[bytes]) -> bytes:
-    level = leaves
+def _subtree(digests: list[bytes]) -> bytes:
+    level = [sha256(b"\x00" + d).digest() for d in digests]
     while len(level) > 1:
         it = iter(level)
         level = [sha256(b"\x01" + a + b).digest() for a, b in zip(it, it, strict=False)]
@@ -77,7 +78,8 @@ def _subtree(leaves: list[bytes]) -> bytes:
 
 
 def blocks_of(start: int, leaves: list[bytes]) -> list[tuple[int, bytes]]:
-    """The aligned complete subtrees covering leaves ``start .. start + len(leaves)``."""
+    """The aligned complete subtrees covering leaves ``start .. start + len(leaves)``, given
+    the records' digests (the RFC 9162 leaf hash ``SHA-256(0x00 ‖ digest)`` is taken here)."""
     out = []
     i, end = start, start + len(leaves)
     while i < end:
@@ -96,23 +98,30 @@ def plan(store: SQLiteAuditStore, workers: int, min_parallel: int) -> list[Chunk
         "SELECT max((SELECT max(rowid) FROM stored_events), (SELECT max(seq) FROM chain))"
     ).fetchone()[0]
     hi = 0 if top is None else int(top)
-    first, last = db.execute("SELECT min(seq), max(seq) FROM chain").fetchone()
+    # Two queries: SQLite answers min() or max() alone from the index, both at once by a scan.
+    first = db.execute("SELECT min(seq) FROM chain").fetchone()[0]
+    last = db.execute("SELECT max(seq) FROM chain").fetchone()[0]
     approx = 0 if first is None else last - first + 1
     if workers < 2 or approx < max(min_parallel, 2 * workers):
         return [Chunk(None, hi, 0, None, 0, GENESIS)]
-    per = approx // workers
-    chunks: list[Chunk] = []
-    lo, prev_seq, prev_hash = None, 0, GENESIS
+    # Cut at positions (a seek each) rather than by row offsets (a walk each); the rows of
+    # each chunk but the last are counted here, the last one's in its own process.
+    cuts: list[tuple[int, Any]] = []
     for j in range(1, workers):
         row = db.execute(
-            "SELECT seq, chain_hash FROM chain WHERE seq <= ? ORDER BY seq LIMIT 1 OFFSET ?",
-            (hi, j * per - 1),
+            "SELECT seq, chain_hash FROM chain WHERE seq <= ? ORDER BY seq DESC LIMIT 1",
+            (first - 1 + j * (approx // workers),),
         ).fetchone()
-        if row is None:
-            break
-        chunks.append(Chunk(lo, row[0], (j - 1) * per, per, prev_seq, prev_hash))
-        lo, prev_seq, prev_hash = row[0], row[0], row[1]
-    chunks.append(Chunk(lo, hi, len(chunks) * per, None, prev_seq, prev_hash))
+        if row is not None and (not cuts or row[0] > cuts[-1][0]):
+            cuts.append((int(row[0]), row[1]))
+    chunks: list[Chunk] = []
+    lo, start, prev_seq, prev_hash = None, 0, 0, GENESIS
+    for seq, chain_hash in cuts:
+        where, bounds = ("seq <= ?", (seq,)) if lo is None else ("seq > ? AND seq <= ?", (lo, seq))
+        rows = int(db.execute(f"SELECT count(*) FROM chain WHERE {where}", bounds).fetchone()[0])
+        chunks.append(Chunk(lo, seq, start, rows, prev_seq, prev_hash))
+        lo, start, prev_seq, prev_hash = seq, start + rows, seq, chain_hash
+    chunks.append(Chunk(lo, hi, start, None, prev_seq, prev_hash))
     return chunks
 
 
@@ -130,7 +139,8 @@ def scan(
             count = db.execute(
                 f"SELECT count(*) FROM chain WHERE {where.replace('e.rowid', 'seq')}", bounds
             ).fetchone()[0]
-        out, matched = _scan(db, origin, chunk, stops, rotation, where, bounds, [])
+        with gc_paused():
+            out, matched = _scan(db, origin, chunk, stops, rotation, where, bounds, [])
         if matched != count:  # chain rows whose record is gone: merge them in, scan again
             orphans = db.execute(
                 "SELECT * FROM chain WHERE seq NOT IN (SELECT rowid FROM stored_events) AND "
@@ -158,6 +168,11 @@ def _scan(
     size, prev_seq, prev_hash = chunk.start, chunk.prev_seq, chunk.prev_hash
     matched = 0
     head = f"{origin}\x00"
+    # What the record hash puts between the position and the version depends only on the
+    # topic and the originator, which stay the same for runs of records: built once per run.
+    last_oid: Any = None
+    last_topic: Any = None
+    normal, fast, middle = False, False, ""
 
     def flush() -> None:
         if leaves:
@@ -166,52 +181,62 @@ def _scan(
 
     cursor = db.execute(
         "SELECT e.rowid, e.topic, e.originator_id, e.originator_version, e.state, "
-        "c.seq, c.prev_seq, c.record_hash, c.chain_hash "
+        "c.prev_seq, c.record_hash, c.chain_hash "
         f"FROM stored_events e LEFT JOIN chain c ON c.seq = e.rowid WHERE {where} "
         "ORDER BY e.rowid",
         bounds,
     )
+    append = leaves.append
     while batch := cursor.fetchmany(_BATCH):
-        for seq, topic, oid, version, state, cseq, cprev, crh, cch in batch:
-            while orphans and orphans[0][0] < seq:
+        for seq, topic, oid, version, state, cprev, crh, cch in batch:
+            if orphans and orphans[0][0] < seq:
                 flush()
-                orphan = orphans.pop(0)
-                out.append((orphan[0], None, orphan))
-                size, prev_seq, prev_hash = size + 1, orphan[0], orphan[3]
-            normal = (
-                state.__class__ is bytes
-                and oid.__class__ is str
-                and len(oid) == 32
-                and oid.isalnum()
-            )
-            if cseq is not None:
-                matched += 1
-                if normal and cprev == prev_seq and topic != rotation and size + 1 not in stops:
-                    leaf = sha256(
-                        f"{head}{seq}\x00{cprev}\x00{topic}\x00{oid[:8]}-{oid[8:12]}-"
-                        f"{oid[12:16]}-{oid[16:20]}-{oid[20:]}\x00{version}\x00".encode()
-                        + state
-                    ).digest()
-                    if leaf == crh and sha256(prev_hash + leaf).digest() == cch:
-                        leaves.append(sha256(b"\x00" + leaf).digest())
-                        size, prev_seq, prev_hash = size + 1, seq, cch
-                        continue
+                while orphans and orphans[0][0] < seq:
+                    orphan = orphans.pop(0)
+                    out.append((orphan[0], None, orphan))
+                    size, prev_seq, prev_hash = size + 1, orphan[0], orphan[3]
+            if oid != last_oid or topic != last_topic:  # (a str equals only a str)
+                last_oid, last_topic = oid, topic
+                normal = oid.__class__ is str and len(oid) == 32 and oid.isalnum()
+                fast = normal and topic != rotation
+                if normal:
+                    middle = (
+                        f"\x00{topic}\x00{oid[:8]}-{oid[8:12]}-{oid[12:16]}-{oid[16:20]}-"
+                        f"{oid[20:]}\x00"
+                    )
+            if cprev is None:  # the chain has no row here (its columns are NOT NULL)
+                flush()
+                out.append((seq, _log_row(db, seq, topic, oid, version, state, normal), None))
+                continue
+            matched += 1
+            if cprev == prev_seq and fast and state.__class__ is bytes and size + 1 not in stops:
+                digest = sha256(
+                    f"{head}{seq}\x00{cprev}{middle}{version}\x00".encode() + state
+                ).digest()
+                if digest == crh and sha256(prev_hash + digest).digest() == cch:
+                    append(digest)
+                    size, prev_seq, prev_hash = size + 1, seq, cch
+                    continue
             flush()
-            if normal:
-                hyphenated = f"{oid[:8]}-{oid[8:12]}-{oid[12:16]}-{oid[16:20]}-{oid[20:]}"
-            else:  # what the store's own join reads (SQLite's text rules, not Python's)
-                hyphenated = db.execute(
-                    f"SELECT {_HYPHENATED} FROM stored_events e WHERE e.rowid = ?", (seq,)
-                ).fetchone()[0]
-            e = log_row(seq, topic, hyphenated, version, state)
-            if cseq is None:
-                out.append((seq, e, None))
-            else:
-                out.append((seq, e, (cseq, cprev, crh, cch)))
-                size, prev_seq, prev_hash = size + 1, cseq, cch
+            e = _log_row(db, seq, topic, oid, version, state, normal)
+            out.append((seq, e, (seq, cprev, crh, cch)))
+            size, prev_seq, prev_hash = size + 1, seq, cch
     flush()
     out += [(orphan[0], None, orphan) for orphan in orphans]
     return out, matched
+
+
+def _log_row(
+    db: sqlite3.Connection, seq: int, topic: Any, oid: Any, version: Any, state: Any, normal: bool
+) -> Any:
+    """The row's log side as the store's own join reads it."""
+    if normal:
+        hyphenated = f"{oid[:8]}-{oid[8:12]}-{oid[12:16]}-{oid[16:20]}-{oid[20:]}"
+    else:  # SQLite's text rules, not Python's
+        hyphenated = db.execute(
+            f"SELECT {_HYPHENATED} FROM stored_events e WHERE e.rowid = ?", (seq,)
+        ).fetchone()[0]
+    return log_row(seq, topic, hyphenated, version, state)
 
 
 def _scan_args(args: tuple[Path, str, Chunk, frozenset[int], str]) -> list[Run | JoinedRow]:

@@ -8,14 +8,14 @@ commit stopped. Item state is folded only by :func:`ledger13710.domain.state.evo
 Folded states stay in memory between batches (up to ``_CACHE_LIMIT`` items); a state is read
 back from ``item_states`` only for an item neither in memory nor registered in the same batch,
 so a rebuild never waits on the store for them. Each touched item's row and state are written
-once per batch, and Python's cyclic GC is paused while a catch-up folds (see ``_gc_paused``).
+once per batch, and Python's cyclic GC is paused while a catch-up folds
+(see ``ledger13710.gcpause``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
@@ -25,6 +25,7 @@ from ledger13710.application.mapper import decode_event
 from ledger13710.domain import events as ev
 from ledger13710.domain.errors import LedgerError
 from ledger13710.domain.state import ItemState, evolve
+from ledger13710.gcpause import gc_paused
 from ledger13710.logging import get_logger
 from ledger13710.projections import rows
 from ledger13710.projections.schema import ITEM_COLUMNS, LEDGER, TIMELINE, VIEWS
@@ -114,7 +115,7 @@ class Projector:
         """Apply every record the views have not seen; returns how many records were read."""
         for _attempt in range(_RETRIES):
             try:
-                with _gc_paused():
+                with gc_paused():
                     return await self._catch_up(views, progress)
             except PositionMovedError:
                 self._states.clear()  # another process folded part of it: reload from rows
@@ -291,25 +292,6 @@ def _inserts(
     if full < len(rows):
         out.append((f"{head} VALUES {marks}", rows[full:]))
     return out
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while folding.
-
-    A catch-up allocates several objects per event (records, events, rows) and keeps every
-    item's folded state alive, so the collector's generation sweeps would keep walking the
-    same growing heap: about a sixth of a rebuild's time. Those objects form no cycles
-    (reference counting frees them); the collector runs again as soon as the catch-up ends.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _take(stream: Iterator[_Segment], size: int) -> list[_Segment]:
