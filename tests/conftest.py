@@ -150,10 +150,15 @@ def reopen(make_node: MakeNode, clock: ManualClock) -> Iterator[Callable[[Node],
 def load_script(name: str) -> ModuleType:
     """A script of ``scripts/`` imported from its path (scripts are not part of the package).
 
-    It is registered in ``sys.modules`` under ``name``: eventsourcing resolves the topics of
-    classes defined in a script (the stock side of ``bench_append``) through it.
+    ``scripts/`` goes on ``sys.path`` (as running ``python scripts/<name>.py`` puts it there) so
+    a script can import its sibling modules (``bench_append`` imports ``bench_append_stock``).
+    The script is registered in ``sys.modules`` under ``name``: eventsourcing resolves the topics
+    of classes defined in a script through it, and dataclasses look up their module there.
     """
-    path = Path(__file__).resolve().parents[1] / "scripts" / f"{name}.py"
+    scripts = Path(__file__).resolve().parents[1] / "scripts"
+    if str(scripts) not in sys.path:
+        sys.path.append(str(scripts))
+    path = scripts / f"{name}.py"
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None
     assert spec.loader is not None
