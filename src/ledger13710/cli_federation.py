@@ -1,4 +1,4 @@
-"""``ledger13710 node run`` and ``node status``: the federation side of a node."""
+"""``ledger13710 node run|status|trust|unblock``: the federation side of a node."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from pathlib import Path
 
 from ledger13710 import cli_render as show
 from ledger13710.application.bootstrap import open_node
+from ledger13710.audit.trust import trust
+from ledger13710.domain.errors import InputError
 from ledger13710.replication.daemon import run_node
 from ledger13710.replication.replica_store import ReplicaStore
 from ledger13710.replication.status import node_status
@@ -54,10 +56,56 @@ def cmd_node_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_node_trust(args: argparse.Namespace) -> int:
+    """``node trust``: configure the public key of a descendant's log."""
+    node = open_node(Path(args.dir))
+    try:
+        keys = trust(node.dir, node.id, args.origin, args.key)
+        store = ReplicaStore(node.dir / "replicas.sqlite")
+        try:
+            conflicts = store.configure_keys({args.origin: keys[args.origin]})
+        finally:
+            store.close()
+    finally:
+        node.close()
+    if args.json:
+        show.emit_json({"origin": args.origin, "key": keys[args.origin], "conflict": conflicts})
+    else:
+        show.out(f"{node.id} trusts {keys[args.origin][:16]}… for the log of {args.origin}")
+        for origin, problem in conflicts.items():
+            show.out(f"  BLOCKED {origin}: {problem}")
+    return 1 if conflicts else 0
+
+
+def cmd_node_unblock(args: argparse.Namespace) -> int:
+    """``node unblock``: let a blocked origin's stream flow again."""
+    node = open_node(Path(args.dir))
+    store = ReplicaStore(node.dir / "replicas.sqlite")
+    try:
+        blocked = {s.origin: s.blocked for s in store.statuses()}
+        if args.origin not in blocked:
+            raise InputError(
+                f"{node.id} holds no replica of {args.origin!r}; it has: "
+                f"{', '.join(sorted(blocked)) or 'none yet'}"
+            )
+        store.unblock(args.origin)
+    finally:
+        store.close()
+        node.close()
+    was = blocked[args.origin]
+    if args.json:
+        show.emit_json({"origin": args.origin, "was_blocked": was})
+    elif was:
+        show.out(f"{args.origin} unblocked (was: {was}); its records are fetched again")
+    else:
+        show.out(f"{args.origin} was not blocked")
+    return 0
+
+
 def add_node_commands(
     node: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
 ) -> None:
-    """Add ``node run`` and ``node status``."""
+    """Add ``node run``, ``status``, ``trust`` and ``unblock``."""
     run = node.add_parser("run", parents=[common], help="run the node's federation process")
     run.add_argument("--nats", help="NATS server URL (default: from nats.json in the node dir)")
     run.add_argument(
@@ -76,3 +124,14 @@ def add_node_commands(
     node.add_parser("status", parents=[common], help="replication lag per origin").set_defaults(
         handler=cmd_node_status
     )
+    trusted = node.add_parser(
+        "trust", parents=[common], help="trust a public key for a descendant's log"
+    )
+    trusted.add_argument("origin", help="the descendant node, e.g. sx.xinzhou.dingxiang")
+    trusted.add_argument("key", help='its Ed25519 public key, hex (its "node show")')
+    trusted.set_defaults(handler=cmd_node_trust)
+    unblock = node.add_parser(
+        "unblock", parents=[common], help="let a blocked origin's records flow again"
+    )
+    unblock.add_argument("origin", help="the descendant node whose stream waits")
+    unblock.set_defaults(handler=cmd_node_unblock)

@@ -30,6 +30,8 @@ from ledger13710.domain.types import Tier
 
 #: Mainland mobile numbers: 11 digits starting 13-19.
 PHONE_RE = re.compile(r"1[3-9]\d{9}")
+#: An Ed25519 public key as written in node files (lower-case hex, 32 bytes).
+_HEX_KEY = re.compile(r"[0-9a-f]{64}")
 BUILTIN_PREFIX = "builtin:"
 #: How many cross-reference problems one ConfigError lists.
 _PROBLEMS_SHOWN = 5
@@ -304,6 +306,11 @@ def _check_node_section(node: NodeSection) -> list[str]:
         or not is_within(node.id, node.parent)
     ):
         problems.append(f"$.node.parent: {node.parent!r} is not a government above {node.id!r}")
+    if node.public_key and not _HEX_KEY.fullmatch(node.public_key):
+        problems.append(
+            "$.node.public_key: must be the node's Ed25519 public key as 64 hex digits "
+            '(from "ledger13710 node show"), or "" before the node is initialised'
+        )
     return problems
 
 

@@ -8,6 +8,7 @@ A node's data directory holds:
 - ``directory.sqlite`` contact details (never in events: they can be corrected or erased)
 - ``boards.toml``   optional extra boards ("1+X")
 - ``keys/node.ed25519`` the node's signing key (its public key is ``node.public_key``)
+- ``trusted_keys.json`` the descendants' public keys it trusts (:mod:`ledger13710.audit.trust`)
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import msgspec
 from ledger13710.application.directory_store import DirectoryStore
 from ledger13710.application.ledger import LedgerApp
 from ledger13710.audit.keys import create_node_key
+from ledger13710.audit.trust import keys_from_configs, save_trusted
 from ledger13710.boards import load_boards
 from ledger13710.calendars import load_calendar, warn_if_uncovered
 from ledger13710.config import NodeConfig, dump_node_config, load_node_config, load_node_configs
@@ -147,6 +149,8 @@ def init_node(config_path: Path, node_dir: Path) -> Path:
     (node_dir / "node.toml").write_text(dump_node_config(local), "utf-8")
     federation = load_node_configs(config_path.parent)
     (node_dir / "nodes.json").write_text(json.dumps(sorted(federation)), "utf-8")
+    if published := keys_from_configs(cfg.id, federation):
+        save_trusted(node_dir, published)
     node = open_node(node_dir)
     try:  # the names of every unit of the federation, so views label the whole subtree
         own = node.directory_store.directory()

@@ -37,6 +37,7 @@ from ledger13710.application.bootstrap import Node, open_node
 from ledger13710.application.inbound import accept, inbox_decoder
 from ledger13710.audit.checkpoints import checkpoint_due, current_key, make_checkpoint
 from ledger13710.audit.store import Checkpoint, open_audit_store
+from ledger13710.audit.trust import load_trusted
 from ledger13710.domain.errors import ConfigError
 from ledger13710.logging import get_logger
 from ledger13710.reminders.wiring import close_engine, engine_for
@@ -138,6 +139,8 @@ class NodeProcess:
         self.id = node.id
         self.settings = settings
         self.store = ReplicaStore(node.dir / "replicas.sqlite")
+        for origin, problem in self.store.configure_keys(load_trusted(node.dir)).items():
+            log.error("replica_key_conflict", node=node.id, origin=origin, problem=problem)
         self.stop = asyncio.Event()
         self.checkpoint_every_events = checkpoint_every_events
         self.checkpoint_every_seconds = checkpoint_every_seconds

@@ -35,7 +35,9 @@ import nats
 from nats.aio.client import Client
 
 from ledger13710.application.bootstrap import NOW_ENV, init_node
-from ledger13710.config import NodeConfig, load_node_configs
+from ledger13710.audit.trust import trust
+from ledger13710.config import NodeConfig, load_node_config, load_node_configs
+from ledger13710.domain.directory import is_within
 from ledger13710.domain.errors import ConfigError
 from ledger13710.replication import natsconf
 from ledger13710.replication.daemon import NatsSettings, write_settings
@@ -164,10 +166,26 @@ class LocalFederation:
         node_dir = self.node_dir(node_id)
         if not (node_dir / "node.toml").exists():
             init_node(self.nodes_dir / f"{node_id}.toml", node_dir)
+            self._exchange_keys(node_id)
         write_settings(
             node_dir, NatsSettings(url=self.url, user=node_id, password=self.creds[node_id])
         )
         return node_dir
+
+    def public_key(self, node_id: str) -> str:
+        """The public key the node was initialised with (as ``node show`` prints it)."""
+        return load_node_config(self.node_dir(node_id) / "node.toml").node.public_key
+
+    def _exchange_keys(self, node_id: str) -> None:
+        """Configure keys as operators publishing them would: the new node's ancestors trust its
+        key, and it trusts its descendants' keys, among the nodes initialised so far."""
+        for other in self.node_ids:
+            if other == node_id or not (self.node_dir(other) / "node.toml").exists():
+                continue
+            if is_within(node_id, other):
+                trust(self.node_dir(other), other, node_id, self.public_key(node_id))
+            elif is_within(other, node_id):
+                trust(self.node_dir(node_id), node_id, other, self.public_key(other))
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM every node, wait (SIGKILL stragglers), then stop the server."""

@@ -14,7 +14,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -251,6 +251,20 @@ class ReplicaStore:
             "INSERT OR REPLACE INTO quarantine VALUES (?, ?, ?, ?, ?)",
             (r.origin, r.seq, reason, json.dumps(envelope, ensure_ascii=False), time.time_ns()),
         )
+
+    def configure_keys(self, keys: Mapping[str, str]) -> dict[str, str]:
+        """Pin the configured public keys of origins (:func:`verified.configure_key`), in one
+        transaction; origin -> why its key conflicts (that origin is now blocked)."""
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                problems = {o: verified.configure_key(db, o, k) for o, k in sorted(keys.items())}
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return {origin: problem for origin, problem in problems.items() if problem}
 
     def unblock(self, origin: str) -> None:
         """Let an origin's stream flow again (after the origin's store was repaired)."""

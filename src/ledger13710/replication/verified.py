@@ -50,6 +50,8 @@ MIGRATIONS = {
 }
 
 PENDING, VERIFIED, REJECTED = "pending", "verified", "rejected"
+#: How a key pinned from ``trusted_keys.json`` is marked in ``replica_keys``.
+CONFIGURED = "configured"
 _CP = "tree_size, last_seq, root_hash, chain_hash, timestamp, public_key, signature"
 
 
@@ -104,6 +106,46 @@ def key_at(db: sqlite3.Connection, origin: str, seq: int | None = None) -> str:
         (origin, (1 << 62) if seq is None else seq),
     ).fetchone()
     return "" if row is None else str(row[0])
+
+
+def configure_key(db: sqlite3.Connection, origin: str, key: str) -> str:
+    """Pin ``key`` for ``origin`` from configuration (:mod:`ledger13710.audit.trust`).
+
+    Before anything arrived, or over an earlier configured key, it becomes the key in force
+    from the start. A key the origin already signed with is left as pinned. Any other key
+    conflicts with what was pinned on first use: the origin is blocked and the reason
+    returned ("" when there is no conflict)."""
+    rows = db.execute(
+        "SELECT public_key, how FROM replica_keys WHERE origin = ? ORDER BY since_seq", (origin,)
+    ).fetchall()
+    if any(pinned == key for pinned, _ in rows):
+        return ""
+    if not rows or (len(rows) == 1 and rows[0][1] == CONFIGURED):
+        _pin(db, origin, 0, key, CONFIGURED)
+        known_origin(db, origin)
+        return ""
+    known = ", ".join(f"{pinned[:16]}… ({how})" for pinned, how in rows)
+    reason = f"the configured key {key[:16]}… is not a key this origin signed with: {known}"
+    block_origin(db, origin, reason)
+    return reason
+
+
+def known_origin(db: sqlite3.Connection, origin: str) -> None:
+    """Give the origin a position row (nothing applied yet) if it has none, so status lists it."""
+    db.execute(
+        "INSERT INTO replica_positions (origin, last_seq, count) VALUES (?, 0, 0) "
+        "ON CONFLICT (origin) DO NOTHING",
+        (origin,),
+    )
+
+
+def block_origin(db: sqlite3.Connection, origin: str, reason: str) -> None:
+    """Make the origin's stream wait (the first reason stays until an operator unblocks it)."""
+    known_origin(db, origin)
+    db.execute(
+        "UPDATE replica_positions SET blocked = ? WHERE origin = ? AND blocked = ''",
+        (reason, origin),
+    )
 
 
 def _pin(db: sqlite3.Connection, origin: str, since: int, key: str, how: str) -> None:
@@ -200,15 +242,8 @@ def _reject(db: sqlite3.Connection, cp: Checkpoint, reason: str) -> CheckpointOu
         "AND status = ?",
         (REJECTED, reason, cp.origin, cp.tree_size, PENDING),
     )
-    db.execute(
-        "INSERT INTO replica_positions (origin, last_seq, count) VALUES (?, 0, 0) "
-        "ON CONFLICT (origin) DO NOTHING",
-        (cp.origin,),
-    )
-    blocked = f"checkpoint of {cp.tree_size} records (up to {cp.last_seq}): {reason}"
-    db.execute(
-        "UPDATE replica_positions SET blocked = ? WHERE origin = ? AND blocked = ''",
-        (blocked, cp.origin),
+    block_origin(
+        db, cp.origin, f"checkpoint of {cp.tree_size} records (up to {cp.last_seq}): {reason}"
     )
     return CheckpointOutcome(cp.origin, cp.tree_size, cp.last_seq, REJECTED, reason)
 
