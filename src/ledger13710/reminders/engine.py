@@ -21,9 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
-from typing import Protocol
+from dataclasses import replace
+from datetime import datetime
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -39,7 +38,7 @@ from ledger13710.reminders import sms
 from ledger13710.reminders.alerts import AlertBook
 from ledger13710.reminders.compose import SentMessages, from_planned, from_row, recipients, wanted
 from ledger13710.reminders.compose import text as compose_text
-from ledger13710.reminders.gateways.base import Gateway, GatewayError, Sms
+from ledger13710.reminders.gateways.base import Gateway
 from ledger13710.reminders.index import TOPICS, DueRow, ReminderIndex
 from ledger13710.reminders.record import ReminderRecord, fold
 from ledger13710.reminders.schedule import (
@@ -49,42 +48,10 @@ from ledger13710.reminders.schedule import (
     quiet_end,
     shift_quiet,
 )
+from ledger13710.reminders.send import Sender
+from ledger13710.reminders.settings import DirectorySource, EngineSettings, TickReport
 
 log = get_logger("ledger13710.reminders")
-
-MAX_RETRY_S = 3600
-
-
-class DirectorySource(Protocol):
-    """Where contacts come from at send time (the node's ``DirectoryStore``)."""
-
-    def directory(self) -> Directory:
-        """The directory as stored now."""
-        ...
-
-
-@dataclass(frozen=True)
-class EngineSettings:
-    """Tunables, from ``[reminders]`` in the node TOML."""
-
-    late_after_s: int = 300
-    retry_after_s: int = 60
-    alert_after: int = 3
-    max_parts: int = 3
-    batch: int = 500
-
-
-@dataclass
-class TickReport:
-    """What one tick did."""
-
-    sent: int = 0
-    skipped: int = 0
-    failed: int = 0
-    cancelled: int = 0
-    postponed: int = 0
-    receipts: int = 0
-    errors: list[str] = field(default_factory=list)
 
 
 class ReminderEngine:
@@ -102,13 +69,38 @@ class ReminderEngine:
     ) -> None:
         self.app = app
         self.directory = directory
-        self.gateway = gateway
-        self.clock = clock
         self.index = index
         self.settings = settings or EngineSettings()
         self.policy = index.policy
         self.alerts = AlertBook(index.db, self.settings.alert_after)
         self.receipts = SentMessages(index.db)
+        self.sender = Sender(
+            app,
+            gateway,
+            clock,
+            index=index,
+            settings=self.settings,
+            alerts=self.alerts,
+            receipts=self.receipts,
+        )
+
+    @property
+    def gateway(self) -> Gateway:
+        """The gateway the SMS go to (the sender's)."""
+        return self.sender.gateway
+
+    @gateway.setter
+    def gateway(self, gateway: Gateway) -> None:
+        self.sender.gateway = gateway
+
+    @property
+    def clock(self) -> Clock:
+        """The clock ticks and records read (the sender's, so a swap reaches both)."""
+        return self.sender.clock
+
+    @clock.setter
+    def clock(self, clock: Clock) -> None:
+        self.sender.clock = clock
 
     # -- driving -----------------------------------------------------------------------------
 
@@ -179,7 +171,7 @@ class ReminderEngine:
             if record is None:
                 return
         if not record.complete:
-            self._deliver(row, record, now, directory, rep, resumed=resumed)
+            self.sender.deliver(row, record, now, directory, rep, resumed=resumed)
         if record.complete:
             self._finish(row)
 
@@ -256,100 +248,6 @@ class ReminderEngine:
         record.apply(planned)
         return record
 
-    def _deliver(
-        self,
-        row: DueRow,
-        record: ReminderRecord,
-        now: datetime,
-        directory: Directory,
-        rep: TickReport,
-        *,
-        resumed: bool,
-    ) -> None:
-        """Send to every contact of the intent still without an outcome.
-
-        Contacts are sent in intent order, each outcome recorded before the next send. So when an
-        intent from an earlier tick is resumed with no failure recorded, its first pending
-        contact is the one a crash cut short: that SMS may have gone, so this send counts as
-        attempt 2 (the gateway dedupes it by key); the later contacts were never tried.
-        """
-        planned = record.planned
-        assert planned is not None
-        in_doubt = resumed and not record.attempts
-        for cid in record.pending():
-            attempt = record.attempts.get(cid, 0) + 1 + (1 if in_doubt else 0)
-            in_doubt = False
-            base = from_planned(record.id, record.version + 1, now, planned)
-            phone = directory.contact(cid).phone if directory.has_contact(cid) else ""
-            try:
-                if not phone:
-                    raise GatewayError("no phone number in the directory", retryable=False)
-                accepted = self.gateway.send(
-                    Sms(
-                        key=rev.idempotency_key(record.id, cid),
-                        contact=cid,
-                        phone=phone,
-                        text=planned.text,
-                        at=now,
-                    )
-                )
-            except GatewayError as e:
-                retry_at = now + timedelta(seconds=self._backoff(attempt))
-                failed = rev.ReminderFailed(
-                    **base,
-                    contact=cid,
-                    gateway=self.gateway.name,
-                    error=str(e),
-                    attempt=attempt,
-                    final=not e.retryable,
-                    retry_at=None if not e.retryable else retry_at,
-                )
-                self.app.save(failed)
-                record.apply(failed)
-                rep.failed += 1
-                alert = self.alerts.failure(self.gateway.name, str(e), now)
-                log.warning(
-                    "reminder_send_failed",
-                    node=self.app.node_id,
-                    item=planned.number,
-                    clock=row.clock,
-                    contact=cid,
-                    error=str(e),
-                    alert=alert.raised,
-                )
-                if e.retryable:
-                    self.index.replace_row(row, replace(row, fire_at=retry_at))
-                    return  # the gateway is in trouble: the others wait too
-                continue
-            sent = rev.ReminderSent(
-                **base,
-                contact=cid,
-                gateway=self.gateway.name,
-                message_id=accepted.message_id,
-                due_at=row.due_at,
-                planned_at=row.planned_at,
-                sent_at=self.clock.now(),
-                late=self._late_send(planned, now),
-                quiet_shift=row.quiet_shift,
-                attempt=attempt,
-            )
-            self.app.save(sent)
-            record.apply(sent)
-            self.alerts.success(self.gateway.name)
-            self.receipts.remember(accepted.message_id, record.id, cid)
-            rep.sent += 1
-            log.info(
-                "reminder_sent",
-                node=self.app.node_id,
-                item=planned.number,
-                clock=row.clock,
-                kind=row.kind,
-                contact=cid,
-                message_id=accepted.message_id,
-                late=sent.late,
-                duplicate=accepted.duplicate,
-            )
-
     def _finish(self, row: DueRow) -> None:
         """Drop a done row; an overdue notice makes way for the next occurrence."""
         if row.kind != "overdue" or row.due_at is None:
@@ -420,10 +318,3 @@ class ReminderEngine:
         """Late against the instant the schedule meant (a quiet-hours shift is not lateness)."""
         meant, _ = shift_quiet(self.policy.quiet_hours, row.planned_at, row.due_at, row.kind)
         return (now - meant).total_seconds() > self.settings.late_after_s
-
-    def _late_send(self, planned: rev.ReminderPlanned, now: datetime) -> bool:
-        delay = (now - planned.send_at).total_seconds()
-        return planned.late or delay > self.settings.late_after_s
-
-    def _backoff(self, attempt: int) -> int:
-        return int(min(self.settings.retry_after_s * 2 ** (attempt - 1), MAX_RETRY_S))

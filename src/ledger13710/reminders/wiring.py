@@ -12,12 +12,13 @@ from ledger13710.domain.directory import Directory
 from ledger13710.domain.errors import ConfigError
 from ledger13710.domain.policy import parse_duration
 from ledger13710.reminders.alerts import REMINDERS_DB
-from ledger13710.reminders.engine import EngineSettings, ReminderEngine
+from ledger13710.reminders.engine import ReminderEngine
 from ledger13710.reminders.gateways.base import Gateway
 from ledger13710.reminders.gateways.http import HttpGateway
 from ledger13710.reminders.gateways.outbox import OutboxGateway
 from ledger13710.reminders.gateways.smpp import SmppGateway
 from ledger13710.reminders.index import ReminderIndex
+from ledger13710.reminders.settings import EngineSettings
 
 
 class FreshDirectory:
