@@ -47,7 +47,7 @@ from ledger13710.domain.clock import ManualClock
 from ledger13710.reminders.wiring import close_engine, engine_for
 from ledger13710.replication.envelope import Record, headers_of
 from ledger13710.replication.localfed import LocalFederation
-from ledger13710.replication.natsconf import DUPLICATE_WINDOW
+from ledger13710.replication.natstopology import DUPLICATE_WINDOW
 from ledger13710.replication.publisher import read_log
 
 PROVINCE, TOWNSHIP = "sx", "sx.xinzhou.dingxiang.jinchang"

@@ -14,16 +14,16 @@ from pathlib import Path
 from ledger13710 import cli_render as show
 from ledger13710.config import load_node_configs
 from ledger13710.domain.errors import InputError
-from ledger13710.replication import natsconf
+from ledger13710.replication import natstopology, natsusers
 from ledger13710.replication.daemon import NatsSettings, write_settings
 from ledger13710.replication.server import ensure_streams
 
 
 def _creds(path: Path, node_ids: list[str]) -> dict[str, str]:
     if path.exists():
-        return natsconf.load_credentials(path)
-    creds = natsconf.make_credentials(node_ids)
-    natsconf.save_credentials(path, creds)
+        return natsusers.load_credentials(path)
+    creds = natsusers.make_credentials(node_ids)
+    natsusers.save_credentials(path, creds)
     return creds
 
 
@@ -45,12 +45,12 @@ def cmd_setup(args: argparse.Namespace) -> int:
     creds = _creds(out / "credentials.json", sorted(nodes))
     if args.topology == "hub":
         configs = {
-            natsconf.HUB: natsconf.hub_config(
-                nodes, creds, port=args.port, store_dir=out / "jetstream" / natsconf.HUB
+            natstopology.HUB: natstopology.hub_config(
+                nodes, creds, port=args.port, store_dir=out / "jetstream" / natstopology.HUB
             )
         }
     else:
-        configs = natsconf.leaf_configs(
+        configs = natstopology.leaf_configs(
             nodes, creds, hub_port=args.port, hub_leaf_port=args.leaf_port,
             city_ports=_city_ports(args.city or []), store_dir_base=out / "jetstream",
         )  # fmt: skip
@@ -71,12 +71,12 @@ def cmd_setup(args: argparse.Namespace) -> int:
 def cmd_streams(args: argparse.Namespace) -> int:
     """Create or update the streams of one server of the topology."""
     nodes = load_node_configs(Path(args.nodes))
-    creds = natsconf.load_credentials(Path(args.creds))
-    streams = natsconf.stream_configs(args.topology, nodes)
+    creds = natsusers.load_credentials(Path(args.creds))
+    streams = natstopology.stream_configs(args.topology, nodes)
     if args.server not in streams:
         raise InputError(f"no server {args.server!r} in this topology: {', '.join(streams)}")
     asyncio.run(
-        ensure_streams(args.url, natsconf.ADMIN, creds[natsconf.ADMIN], streams[args.server])
+        ensure_streams(args.url, natsusers.ADMIN, creds[natsusers.ADMIN], streams[args.server])
     )
     show.out(f"streams of {args.server} ready at {args.url}")
     return 0
@@ -86,7 +86,7 @@ def cmd_connect(args: argparse.Namespace) -> int:
     """Write ``nats.json`` into a node directory."""
     node_dir = Path(args.dir)
     node_id = args.node or _node_id(node_dir)
-    creds = natsconf.load_credentials(Path(args.creds))
+    creds = natsusers.load_credentials(Path(args.creds))
     if node_id not in creds:
         raise InputError(f"{args.creds} has no credentials for node {node_id}")
     write_settings(node_dir, NatsSettings(url=args.url, user=node_id, password=creds[node_id]))
@@ -122,7 +122,7 @@ def add_nats_commands(
     streams.add_argument("--creds", required=True, help="credentials.json from `nats setup`")
     streams.add_argument("--url", required=True, help="the server, e.g. nats://127.0.0.1:4333")
     streams.add_argument("--topology", choices=["hub", "leaf"], default="hub")
-    streams.add_argument("--server", default=natsconf.HUB, help="hub, or a city domain name")
+    streams.add_argument("--server", default=natstopology.HUB, help="hub, or a city domain name")
     streams.set_defaults(handler=cmd_streams)
     connect = nats.add_parser("connect", parents=[common], help="write a node's nats.json")
     connect.add_argument("--creds", required=True)

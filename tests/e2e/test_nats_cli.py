@@ -10,7 +10,7 @@ from pathlib import Path
 
 import nats
 
-from ledger13710.replication import natsconf
+from ledger13710.replication import natsusers
 from ledger13710.replication.server import NatsServer, free_port
 from ledger13710.replication.subjects import EVENTS_STREAM, INBOX_STREAM
 
@@ -25,7 +25,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 async def _stream_names(url: str, password: str) -> list[str]:
-    nc = await nats.connect(url, user=natsconf.ADMIN, password=password, allow_reconnect=False)
+    nc = await nats.connect(url, user=natsusers.ADMIN, password=password, allow_reconnect=False)
     try:
         js = nc.jetstream()
         return sorted(
@@ -42,14 +42,14 @@ def test_setup_streams_and_connect_make_a_working_hub(tmp_path: Path) -> None:
     setup = _run("nats", "setup", "--out", str(out), "--port", str(port), "--json")
     assert setup.returncode == 0, setup.stderr
     written = json.loads(setup.stdout)
-    creds = natsconf.load_credentials(out / "credentials.json")
+    creds = natsusers.load_credentials(out / "credentials.json")
     config = Path(written["configs"][0]).read_text("utf-8")
     with NatsServer(tmp_path / "srv", config, port=port, name="hub").start() as server:
         streams = _run(
             "nats", "streams", "--creds", str(out / "credentials.json"), "--url", server.url
         )
         assert streams.returncode == 0, streams.stderr
-        names = asyncio.run(_stream_names(server.url, creds[natsconf.ADMIN]))
+        names = asyncio.run(_stream_names(server.url, creds[natsusers.ADMIN]))
     assert sorted([EVENTS_STREAM, INBOX_STREAM]) == names
     node_dir = tmp_path / "sx"
     assert _run("node", "init", "--config", "nodes/sx.toml", "--dir", str(node_dir)).returncode == 0

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from ledger13710.config import load_node_configs
-from ledger13710.replication import natsconf
+from ledger13710.replication import natsusers
 from ledger13710.replication.localfed import DEFAULT_NODES_DIR, LocalFederation
 from ledger13710.replication.subjects import PUBLIC_STREAM
 
@@ -35,8 +35,8 @@ class Subscriber:
 
     def start(self) -> None:
         """Start the script on ``CITY``'s subtree with the durable consumer ``DURABLE``."""
-        env = {**os.environ, "NATS_USER": natsconf.INTEGRATOR}
-        env["NATS_PASSWORD"] = self.fed.creds[natsconf.INTEGRATOR]
+        env = {**os.environ, "NATS_USER": natsusers.INTEGRATOR}
+        env["NATS_PASSWORD"] = self.fed.creds[natsusers.INTEGRATOR]
         with self.out.open("ab") as out, (self.out.with_suffix(".err")).open("ab") as err:
             self.proc = subprocess.Popen(
                 [sys.executable, str(SCRIPT), self.fed.url, CITY, DURABLE],

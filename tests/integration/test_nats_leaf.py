@@ -16,7 +16,7 @@ from nats.aio.msg import Msg
 from nats.js.client import JetStreamContext
 from nats_helpers import Session, connect_as, eventually, real_nodes, run
 
-from ledger13710.replication import natsconf
+from ledger13710.replication import natstopology, natsusers
 from ledger13710.replication.server import NatsServer, ensure_streams, free_port
 from ledger13710.replication.subjects import (
     EVENTS_STREAM,
@@ -43,8 +43,8 @@ class Leaf:
 
     async def at(self, node: str) -> Session:
         """Connect as ``node`` to the server the topology assigns it."""
-        where = natsconf.server_for(node, real_nodes(), cities=[CITY])
-        server = self.hub if where == natsconf.HUB else self.city
+        where = natstopology.server_for(node, real_nodes(), cities=[CITY])
+        server = self.hub if where == natstopology.HUB else self.city
         return await connect_as(server.url, node, self.creds[node])
 
     async def count(self, server: NatsServer, stream: str) -> int:
@@ -68,11 +68,11 @@ async def _take(sub: JetStreamContext.PullSubscription, timeout: float = 3.0) ->
 def leaf(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Leaf]:
     """Hub and ``sx.xinzhou`` leaf, linked, with the leaf topology's streams created."""
     nodes = real_nodes()
-    creds = natsconf.make_credentials(nodes, seed="leaf-test")
+    creds = natsusers.make_credentials(nodes, seed="leaf-test")
     base = tmp_path_factory.mktemp("nats-leaf")
     hub_port, leaf_port, city_port = free_port(), free_port(), free_port()
     hub_http, city_http = free_port(), free_port()
-    texts = natsconf.leaf_configs(
+    texts = natstopology.leaf_configs(
         nodes,
         creds,
         hub_port=hub_port,
@@ -85,9 +85,9 @@ def leaf(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Leaf]:
     city = NatsServer(
         base / DOMAIN, texts[DOMAIN], port=city_port, http_port=city_http, name=DOMAIN
     )
-    streams = natsconf.stream_configs("leaf", nodes, cities=[CITY])
+    streams = natstopology.stream_configs("leaf", nodes, cities=[CITY])
     with hub, city:
-        run(ensure_streams(hub.url, "admin", creds["admin"], streams[natsconf.HUB]))
+        run(ensure_streams(hub.url, "admin", creds["admin"], streams[natstopology.HUB]))
         run(ensure_streams(city.url, "admin", creds["admin"], streams[DOMAIN]))
         yield Leaf(hub, city, creds)
 

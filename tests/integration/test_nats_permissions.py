@@ -24,7 +24,7 @@ from nats.js.api import ConsumerConfig, DiscardPolicy, StorageType
 from nats.js.errors import NotFoundError
 from nats_helpers import Session, connect_as, real_nodes, run
 
-from ledger13710.replication import natsconf
+from ledger13710.replication import natstopology, natsusers
 from ledger13710.replication.server import NatsServer, ensure_streams, find_nats_server, free_port
 from ledger13710.replication.subjects import (
     EVENTS_STREAM,
@@ -61,13 +61,15 @@ class Hub:
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
     """A hub-topology server for all of ``nodes/``, with the two streams created by admin."""
     nodes = real_nodes()
-    creds = natsconf.make_credentials(nodes, seed="permissions-test")
+    creds = natsusers.make_credentials(nodes, seed="permissions-test")
     base = tmp_path_factory.mktemp("nats-hub")
     port, http_port = free_port(), free_port()
-    text = natsconf.hub_config(nodes, creds, port=port, store_dir=base / "js", http_port=http_port)
+    text = natstopology.hub_config(
+        nodes, creds, port=port, store_dir=base / "js", http_port=http_port
+    )
     server = NatsServer(base, text, port=port, http_port=http_port, name="hub")
     with server:
-        streams = natsconf.stream_configs("hub")[natsconf.HUB]
+        streams = natstopology.stream_configs("hub")[natstopology.HUB]
         run(ensure_streams(server.url, "admin", creds["admin"], streams))
         yield Hub(server, creds)
 
@@ -75,16 +77,16 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
 def test_generated_configs_are_accepted_by_nats_server(tmp_path: Path) -> None:
     """``nats-server -t`` accepts the hub, the 3-server cluster and the leaf configurations."""
     nodes = real_nodes()
-    creds = natsconf.make_credentials(nodes, seed="t")
-    texts = [natsconf.hub_config(nodes, creds, port=14001, store_dir=tmp_path / "h")]
-    texts += natsconf.hub_cluster_configs(
+    creds = natsusers.make_credentials(nodes, seed="t")
+    texts = [natstopology.hub_config(nodes, creds, port=14001, store_dir=tmp_path / "h")]
+    texts += natstopology.hub_cluster_configs(
         nodes,
         creds,
         [14011, 14012, 14013],
         [14021, 14022, 14023],
         [tmp_path / f"c{i}" for i in range(3)],
     )
-    texts += natsconf.leaf_configs(
+    texts += natstopology.leaf_configs(
         nodes,
         creds,
         hub_port=14031,
@@ -110,7 +112,7 @@ def test_admin_creates_streams_idempotently(hub: Hub) -> None:
     """ensure_streams twice more changes nothing; the events stream is as specified."""
 
     async def body() -> None:
-        streams = natsconf.stream_configs("hub")[natsconf.HUB]
+        streams = natstopology.stream_configs("hub")[natstopology.HUB]
         await ensure_streams(hub.url, "admin", hub.creds["admin"], streams)
         await ensure_streams(hub.url, "admin", hub.creds["admin"], streams)
         admin = await connect_as(hub.url, "admin", hub.creds["admin"])
@@ -343,7 +345,7 @@ def test_integrator_reads_the_public_mirror_and_writes_nothing(hub: Hub) -> None
             errors.append(str(err))
 
         nc = await nats.connect(
-            hub.url, user=natsconf.INTEGRATOR, password=hub.creds[natsconf.INTEGRATOR],
+            hub.url, user=natsusers.INTEGRATOR, password=hub.creds[natsusers.INTEGRATOR],
             error_cb=on_error, allow_reconnect=False, connect_timeout=3,
         )  # fmt: skip
         js = nc.jetstream(timeout=2)

@@ -9,7 +9,7 @@ import msgspec
 import nats
 
 from ledger13710.audit.keys import signature_ok
-from ledger13710.replication import natsconf
+from ledger13710.replication import natsusers
 from ledger13710.replication.daemon import NodeInfo
 from ledger13710.replication.localfed import LocalFederation
 from ledger13710.replication.subjects import info_subject
@@ -19,7 +19,9 @@ CADENCE = ["--checkpoint-every-events", "1", "--checkpoint-check-seconds", "0.2"
 
 
 async def _ask(url: str, password: str, node: str) -> NodeInfo:
-    nc = await nats.connect(url, user=natsconf.INTEGRATOR, password=password, allow_reconnect=False)
+    nc = await nats.connect(
+        url, user=natsusers.INTEGRATOR, password=password, allow_reconnect=False
+    )
     try:
         reply = await nc.request(info_subject(node), b"", timeout=5)
     finally:
@@ -35,7 +37,7 @@ def test_integrator_gets_key_and_a_checkpoint_it_can_verify(tmp_path: Path) -> N
         fed.cli(CITY, "item", "register", "--actor", "sx-xinzhou-head", "--title", "测试事项",
                 "--source", "executive", "--board", "daily", "--raising-unit", CITY,
                 "--lead-unit", "sx.xinzhou/transport", "--assign")  # fmt: skip
-        password = fed.creds[natsconf.INTEGRATOR]
+        password = fed.creds[natsusers.INTEGRATOR]
 
         def checkpointed() -> bool:
             info = asyncio.run(_ask(fed.url, password, CITY))

@@ -229,7 +229,8 @@ def test_first_checkpoint_with_a_bad_signature_pins_nothing(
     cp = make_checkpoint(node)
     assert cp is not None
     replicas.apply(records(node))
-    bad = msgspec.structs.replace(cp, signature=cp.signature[:-2] + "00")
+    flipped = f"{int(cp.signature[-2:], 16) ^ 1:02x}"  # always differs from the last byte
+    bad = msgspec.structs.replace(cp, signature=cp.signature[:-2] + flipped)
     assert replicas.add_checkpoint(bad)[0].reason == "signature does not verify"
     assert status(replicas, node.id).pinned_key == ""
 

@@ -10,7 +10,7 @@ import pytest
 
 from ledger13710.config import NodeConfig, load_node_configs
 from ledger13710.domain.errors import ConfigError
-from ledger13710.replication import natsconf
+from ledger13710.replication import natsrender, natstopology, natsusers
 from ledger13710.replication.subjects import EVENTS_STREAM, INBOX_STREAM, PUBLIC_STREAM
 
 NODES = Path(__file__).resolve().parents[2] / "nodes"
@@ -25,10 +25,10 @@ def nodes() -> dict[str, NodeConfig]:
 
 def test_credentials_are_deterministic_only_when_seeded(nodes: dict[str, NodeConfig]) -> None:
     """Same seed, same passwords; another seed or none gives others; admin is always there."""
-    a = natsconf.make_credentials(nodes, seed="s")
-    assert a == natsconf.make_credentials(nodes, seed="s")
-    assert a != natsconf.make_credentials(nodes, seed="t")
-    assert natsconf.make_credentials(nodes) != natsconf.make_credentials(nodes)
+    a = natsusers.make_credentials(nodes, seed="s")
+    assert a == natsusers.make_credentials(nodes, seed="s")
+    assert a != natsusers.make_credentials(nodes, seed="t")
+    assert natsusers.make_credentials(nodes) != natsusers.make_credentials(nodes)
     assert set(a) == {"admin", "integrator", *nodes}
     assert len(set(a.values())) == len(a)
     assert all(len(p) >= 32 for p in a.values())
@@ -36,13 +36,13 @@ def test_credentials_are_deterministic_only_when_seeded(nodes: dict[str, NodeCon
 
 def test_credentials_round_trip_with_mode_0600(tmp_path: Path) -> None:
     """save/load returns the same mapping, and the file is readable by its owner only."""
-    creds = natsconf.make_credentials(["sx", "sx.xinzhou"], seed="x")
+    creds = natsusers.make_credentials(["sx", "sx.xinzhou"], seed="x")
     path = tmp_path / "nats-credentials.json"
     path.write_text("{}")
     path.chmod(0o644)  # replacing a too-open file tightens it
-    natsconf.save_credentials(path, creds)
+    natsusers.save_credentials(path, creds)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert natsconf.load_credentials(path) == creds
+    assert natsusers.load_credentials(path) == creds
 
 
 @pytest.mark.parametrize(
@@ -58,12 +58,12 @@ def test_bad_credentials_files_are_config_errors(tmp_path: Path, text: str, mess
     path = tmp_path / "c.json"
     path.write_text(text)
     with pytest.raises(ConfigError, match=message):
-        natsconf.load_credentials(path)
+        natsusers.load_credentials(path)
 
 
 def test_township_permissions_are_exactly_its_own() -> None:
     """The township may publish its log, answer fetches and use its own consumers, no more."""
-    perms = natsconf.node_permissions(TOWNSHIP)
+    perms = natsusers.node_permissions(TOWNSHIP)
     pub = perms["publish"]["allow"]
     assert "l13710.ev.sx.xinzhou.dingxiang.jinchang._" in pub
     assert "l13710.inbox.sx.xinzhou.dingxiang.jinchang.*.>" in pub
@@ -89,8 +89,8 @@ def test_hub_config_lists_every_user_in_one_jetstream_account(
     nodes: dict[str, NodeConfig],
 ) -> None:
     """The hub text binds 127.0.0.1, enables JetStream and holds admin plus every node user."""
-    creds = natsconf.make_credentials(nodes, seed="h")
-    text = natsconf.hub_config(nodes, creds, port=15000, store_dir="/srv/js")
+    creds = natsusers.make_credentials(nodes, seed="h")
+    text = natstopology.hub_config(nodes, creds, port=15000, store_dir="/srv/js")
     assert 'listen: "127.0.0.1:15000"' in text
     assert 'store_dir: "/srv/js"' in text
     assert "LEDGER: {" in text
@@ -101,21 +101,23 @@ def test_hub_config_lists_every_user_in_one_jetstream_account(
         assert f'user: "{user}"' in text
         assert creds[user] in text
     assert text.count("permissions:") == len(nodes) + 1  # nodes and integrator; admin: all
-    with_http = natsconf.hub_config(nodes, creds, port=15000, store_dir="/s", http_port=15001)
+    with_http = natstopology.hub_config(nodes, creds, port=15000, store_dir="/s", http_port=15001)
     assert 'http: "127.0.0.1:15001"' in with_http
 
 
 def test_missing_password_is_a_config_error(nodes: dict[str, NodeConfig]) -> None:
     """A node without a password in the credentials is named in the error."""
-    creds = natsconf.make_credentials(["sx"], seed="m")
+    creds = natsusers.make_credentials(["sx"], seed="m")
     with pytest.raises(ConfigError, match=r"no NATS password for .*sx\.xinzhou"):
-        natsconf.hub_config(nodes, creds, port=1, store_dir="/s")
+        natstopology.hub_config(nodes, creds, port=1, store_dir="/s")
 
 
 def test_cluster_configs_route_to_the_other_servers(nodes: dict[str, NodeConfig]) -> None:
     """Three servers, each named, listening for routes and routing to the two others."""
-    creds = natsconf.make_credentials(nodes, seed="c")
-    texts = natsconf.hub_cluster_configs(nodes, creds, [1, 2, 3], [11, 12, 13], ["/a", "/b", "/c"])
+    creds = natsusers.make_credentials(nodes, seed="c")
+    texts = natstopology.hub_cluster_configs(
+        nodes, creds, [1, 2, 3], [11, 12, 13], ["/a", "/b", "/c"]
+    )
     assert len(texts) == 3
     for i, text in enumerate(texts):
         assert f'server_name: "hub-{i}"' in text
@@ -124,14 +126,14 @@ def test_cluster_configs_route_to_the_other_servers(nodes: dict[str, NodeConfig]
         assert all(f"@127.0.0.1:{p}" in text for p in others)
         assert f'@127.0.0.1:{11 + i}"' not in text
     with pytest.raises(ConfigError):
-        natsconf.hub_cluster_configs(nodes, creds, [1], [11], ["/a"])
+        natstopology.hub_cluster_configs(nodes, creds, [1], [11], ["/a"])
 
 
 def test_leaf_configs_link_cities_to_the_hub(nodes: dict[str, NodeConfig]) -> None:
     """The hub listens for leafnodes in domain hub; the city remote binds LEDGER and denies
     its own subtree's subjects both ways."""
-    creds = natsconf.make_credentials(nodes, seed="l")
-    texts = natsconf.leaf_configs(
+    creds = natsusers.make_credentials(nodes, seed="l")
+    texts = natstopology.leaf_configs(
         nodes,
         creds,
         hub_port=1,
@@ -151,7 +153,7 @@ def test_leaf_configs_link_cities_to_the_hub(nodes: dict[str, NodeConfig]) -> No
     assert '"l13710.ev.sx.xinzhou.>"' in data
     assert '"l13710.inbox.sx.xinzhou.>"' in data
     with pytest.raises(ConfigError, match=r"sx\.xinzhou\.dingxiang"):
-        natsconf.leaf_configs(
+        natstopology.leaf_configs(
             nodes,
             creds,
             hub_port=1,
@@ -164,17 +166,17 @@ def test_leaf_configs_link_cities_to_the_hub(nodes: dict[str, NodeConfig]) -> No
 def test_server_for_follows_the_city(nodes: dict[str, NodeConfig]) -> None:
     """A city and everything below it use the city's leaf; the province and leafless cities
     use the hub."""
-    assert natsconf.server_for("sx", nodes) == "hub"
-    assert natsconf.server_for("sx.xinzhou", nodes) == "sx_xinzhou"
-    assert natsconf.server_for(TOWNSHIP, nodes) == "sx_xinzhou"
-    assert natsconf.server_for("sx.taiyuan", nodes, cities=["sx.xinzhou"]) == "hub"
+    assert natstopology.server_for("sx", nodes) == "hub"
+    assert natstopology.server_for("sx.xinzhou", nodes) == "sx_xinzhou"
+    assert natstopology.server_for(TOWNSHIP, nodes) == "sx_xinzhou"
+    assert natstopology.server_for("sx.taiyuan", nodes, cities=["sx.xinzhou"]) == "hub"
     with pytest.raises(ConfigError):
-        natsconf.server_for("sx.nowhere", nodes)
+        natstopology.server_for("sx.nowhere", nodes)
 
 
 def test_hub_streams() -> None:
     """Hub topology: all events and inboxes, file storage, direct get, dedupe, public mirror."""
-    ev, inbox, public = natsconf.stream_configs("hub")["hub"]
+    ev, inbox, public = natstopology.stream_configs("hub")["hub"]
     assert public.name == PUBLIC_STREAM
     assert public.mirror is not None
     assert public.mirror.name == EVENTS_STREAM
@@ -188,7 +190,7 @@ def test_hub_streams() -> None:
 def test_leaf_streams_capture_each_subject_in_one_domain(nodes: dict[str, NodeConfig]) -> None:
     """Leaf topology: the hub captures the province and leafless cities and sources each
     leaf city's events; a city's inbox sources the hub's inbox for its subtree."""
-    streams = natsconf.stream_configs("leaf", nodes, cities=["sx.xinzhou"])
+    streams = natstopology.stream_configs("leaf", nodes, cities=["sx.xinzhou"])
     hub_ev, hub_inbox, _public = streams["hub"]
     city_ev, city_inbox = streams["sx_xinzhou"]
     assert hub_ev.subjects is not None
@@ -205,11 +207,11 @@ def test_leaf_streams_capture_each_subject_in_one_domain(nodes: dict[str, NodeCo
     assert city_inbox.sources[0].external.api == "$JS.hub.API"
     assert city_inbox.sources[0].filter_subject == "l13710.inbox.sx.xinzhou.>"
     with pytest.raises(ConfigError):
-        natsconf.stream_configs("leaf")
+        natstopology.stream_configs("leaf")
 
 
 def test_render_quotes_strings_and_nests() -> None:
     """Strings are JSON-quoted (so ``$JS`` is not a variable), lists and maps nest."""
-    text = natsconf.render({"a": "$JS.API.INFO", "b": [1, True], "c": {"d": "x"}})
+    text = natsrender.render({"a": "$JS.API.INFO", "b": [1, True], "c": {"d": "x"}})
     assert json.loads('"$JS.API.INFO"') in text
     assert text == 'a: "$JS.API.INFO"\nb: [\n  1\n  true\n]\nc: {\n  d: "x"\n}\n'

@@ -36,7 +36,7 @@ from ledger13710.audit.trust import trust
 from ledger13710.config import NodeConfig, load_node_config, load_node_configs
 from ledger13710.domain.directory import is_within
 from ledger13710.domain.errors import ConfigError
-from ledger13710.replication import natsconf
+from ledger13710.replication import natstopology, natsusers
 from ledger13710.replication.daemon import NatsSettings, write_settings
 from ledger13710.replication.localfed_probe import FederationProbe
 from ledger13710.replication.server import NatsServer, ensure_streams, free_port
@@ -132,17 +132,17 @@ class LocalFederation(FederationProbe):
             missing = [n for n in self.node_ids if n not in self.configs]
             if missing:
                 raise ConfigError(f"no node file in {self.nodes_dir} for {', '.join(missing)}")
-            self.creds = natsconf.make_credentials(list(self.configs))
+            self.creds = natsusers.make_credentials(list(self.configs))
             port, http_port = free_port(), free_port()
-            config = natsconf.hub_config(
+            config = natstopology.hub_config(
                 self.configs, self.creds, port=port, store_dir=self.base / "js",
                 http_port=http_port,
             )  # fmt: skip
             self.server = NatsServer(self.base / "nats", config, port=port, http_port=http_port)
             self.server.start()
-            streams = natsconf.stream_configs("hub", self.configs)[natsconf.HUB]
+            streams = natstopology.stream_configs("hub", self.configs)[natstopology.HUB]
             asyncio.run(
-                ensure_streams(self.url, natsconf.ADMIN, self.creds[natsconf.ADMIN], streams)
+                ensure_streams(self.url, natsusers.ADMIN, self.creds[natsusers.ADMIN], streams)
             )
             for node_id in self.node_ids:
                 self.init(node_id)
@@ -317,7 +317,7 @@ class LocalFederation(FederationProbe):
     async def admin(self) -> Client:
         """A connection as ``admin`` (every permission): craft messages, inspect streams."""
         return await nats.connect(
-            self.url, user=natsconf.ADMIN, password=self.creds[natsconf.ADMIN],
+            self.url, user=natsusers.ADMIN, password=self.creds[natsusers.ADMIN],
             allow_reconnect=False, connect_timeout=5,
         )  # fmt: skip
 

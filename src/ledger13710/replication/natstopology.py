@@ -1,10 +1,7 @@
-"""nats-server configuration for the federation, generated from ``nodes/``: pure text, no I/O
-beyond the credentials file.
-
-Every node logs in as a user named after its node id, in one account ``LEDGER``; an ``admin``
-user (full permissions) creates the streams and links the servers. What a node may do is
-:func:`node_permissions` — the *server* enforces it, so a compromised township cannot write
-another node's log, read another subtree or reply to requests it never received.
+"""nats-server configuration for the federation, generated from ``nodes/``: the servers of each
+topology and the JetStream streams ``admin`` creates on them; pure, no I/O. The users and their
+permissions are :mod:`ledger13710.replication.natsusers`, the text format
+:mod:`ledger13710.replication.natsrender`.
 
 Two topologies.
 
@@ -37,10 +34,6 @@ cross the link because the domains differ; core request/reply (fetch, ack) cross
 
 from __future__ import annotations
 
-import json
-import os
-import random
-import secrets
 from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -51,142 +44,12 @@ from ledger13710.config import NodeConfig
 from ledger13710.domain.errors import ConfigError
 from ledger13710.domain.types import Tier
 from ledger13710.replication import subjects as sj
+from ledger13710.replication.natsrender import render
+from ledger13710.replication.natsusers import ACCOUNT, ADMIN, account_users
 
-ACCOUNT = "LEDGER"
-ADMIN = "admin"
-INTEGRATOR = "integrator"
 HUB = "hub"
 Topology = Literal["hub", "leaf"]
-#: A node may answer each request it received once, within a minute.
-ALLOW_RESPONSES: dict[str, Any] = {"max": 1, "expires": "1m"}
 DUPLICATE_WINDOW = 120.0  # seconds
-
-# --- credentials -------------------------------------------------------------------------
-
-
-def make_credentials(node_ids: Collection[str], seed: str | None = None) -> dict[str, str]:
-    """A password per node id plus ``admin`` and ``integrator``; deterministic with ``seed``."""
-    rng = random.Random(seed) if seed is not None else None
-
-    def password() -> str:
-        if rng is None:
-            return secrets.token_urlsafe(24)
-        return rng.randbytes(24).hex()
-
-    return {user: password() for user in [ADMIN, INTEGRATOR, *sorted(node_ids)]}
-
-
-def save_credentials(path: str | Path, creds: Mapping[str, str]) -> None:
-    """Write ``creds`` as JSON readable by the owner only (mode 0600, also when replacing)."""
-    path = Path(path)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump(dict(sorted(creds.items())), out, indent=1)
-        out.write("\n")
-
-
-def load_credentials(path: str | Path) -> dict[str, str]:
-    """Read a file written by :func:`save_credentials`; a ConfigError says what is wrong."""
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError) as err:
-        raise ConfigError(f"{path}: cannot read the NATS credentials: {err}") from err
-    if not isinstance(data, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) and v for k, v in data.items()
-    ):
-        raise ConfigError(f"{path}: expected a JSON object of user name -> password")
-    if ADMIN not in data:
-        raise ConfigError(f"{path}: no {ADMIN!r} user")
-    return data
-
-
-# --- permissions ---------------------------------------------------------------------------
-
-
-def node_permissions(node_id: str) -> dict[str, Any]:
-    """Exactly what node ``node_id`` may publish and subscribe to (everything else is denied).
-
-    Subjects end in ``>`` only where a whole subtree is meant; a ``*``/``>`` inside an allowed
-    consumer-create subject is a wildcard too, but the server checks that the filter in the
-    request body equals the one in the subject, so it can only narrow the filter.
-    """
-    ingest, inbox = sj.consumer_name("ingest", node_id), sj.consumer_name("inbox", node_id)
-    js = "$JS.API"
-    publish = [
-        sj.events_subject(node_id),
-        sj.descendant_inboxes(node_id),
-        f"{sj.FETCH}.{node_id}.*.>",
-        f"{sj.ACK}.{node_id}.*.>",
-        f"{js}.INFO",
-        f"{js}.STREAM.INFO.{sj.EVENTS_STREAM}",
-        f"{js}.STREAM.INFO.{sj.INBOX_STREAM}",
-        f"{js}.CONSUMER.CREATE.{sj.EVENTS_STREAM}.{ingest}.{sj.descendants_subject(node_id)}",
-        f"{js}.CONSUMER.CREATE.{sj.INBOX_STREAM}.{inbox}.{sj.inbox_subject(node_id)}",
-        f"{js}.DIRECT.GET.{sj.EVENTS_STREAM}.{sj.events_subject(node_id)}",
-    ]
-    for stream, consumer in ((sj.EVENTS_STREAM, ingest), (sj.INBOX_STREAM, inbox)):
-        publish += [
-            f"{js}.CONSUMER.INFO.{stream}.{consumer}",
-            f"{js}.CONSUMER.MSG.NEXT.{stream}.{consumer}",
-            f"$JS.ACK.{stream}.{consumer}.>",
-        ]
-    return {
-        "publish": {"allow": publish},
-        "subscribe": {
-            "allow": [
-                sj.fetch_subject(node_id),
-                sj.ack_subject(node_id),
-                sj.info_subject(node_id),
-                f"{sj.reply_prefix(node_id)}.>",
-            ]
-        },
-        "allow_responses": dict(ALLOW_RESPONSES),
-    }
-
-
-def integrator_permissions() -> dict[str, Any]:
-    """Read-only: consumers on the public mirror (any name, any filter), nothing to publish.
-
-    The mirror keeps the original subjects, so an integrator filters a subtree exactly as a
-    node would (``l13710.ev.sx.xinzhou.>``); it can neither write a log nor reach the nodes'
-    own consumers on ``L13710_EV``.
-    """
-    js, pub = "$JS.API", sj.PUBLIC_STREAM
-    return {
-        "publish": {
-            "allow": [
-                f"{js}.INFO",
-                f"{js}.STREAM.INFO.{pub}",
-                f"{js}.CONSUMER.CREATE.{pub}.>",
-                f"{js}.CONSUMER.DURABLE.CREATE.{pub}.>",
-                f"{js}.CONSUMER.INFO.{pub}.>",
-                f"{js}.CONSUMER.MSG.NEXT.{pub}.>",
-                f"$JS.ACK.{pub}.>",
-                f"{sj.INFO}.>",  # ask any node for its public key and latest checkpoint
-            ]
-        },
-        "subscribe": {"allow": ["_INBOX.>"]},
-    }
-
-
-def _users(node_ids: Collection[str], creds: Mapping[str, str]) -> list[dict[str, Any]]:
-    missing = sorted(n for n in [ADMIN, *node_ids] if n not in creds)
-    if missing:
-        raise ConfigError(f"no NATS password for {', '.join(missing)}; regenerate credentials")
-    users: list[dict[str, Any]] = [{"user": ADMIN, "password": creds[ADMIN]}]
-    if INTEGRATOR in creds:
-        users.append(
-            {"user": INTEGRATOR, "password": creds[INTEGRATOR],
-             "permissions": integrator_permissions()}
-        )  # fmt: skip
-    users += [
-        {"user": n, "password": creds[n], "permissions": node_permissions(n)}
-        for n in sorted(node_ids)
-    ]
-    return users
-
 
 # --- server configs ------------------------------------------------------------------------
 
@@ -208,7 +71,7 @@ def _server(
         "server_name": name,
         "listen": f"127.0.0.1:{port}",
         "jetstream": jetstream,
-        "accounts": {ACCOUNT: {"jetstream": "enabled", "users": _users(nodes, creds)}},
+        "accounts": {ACCOUNT: {"jetstream": "enabled", "users": account_users(nodes, creds)}},
     }
     if http_port is not None:
         conf["http"] = f"127.0.0.1:{http_port}"
@@ -435,32 +298,3 @@ def stream_configs(
             ),
         ]
     return result
-
-
-# --- rendering -----------------------------------------------------------------------------
-
-
-def render(conf: Mapping[str, Any]) -> str:
-    """nats-server configuration text for a dict (keys bare, strings JSON-quoted)."""
-    return "\n".join(_render_items(conf, 0)) + "\n"
-
-
-def _render_items(conf: Mapping[str, Any], depth: int) -> list[str]:
-    pad = "  " * depth
-    return [f"{pad}{key}: {_render_value(value, depth)}" for key, value in conf.items()]
-
-
-def _render_value(value: object, depth: int) -> str:
-    pad = "  " * depth
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, Mapping):
-        return "{\n" + "\n".join(_render_items(value, depth + 1)) + f"\n{pad}}}"
-    if isinstance(value, list):
-        inner = [f"{pad}  {_render_value(v, depth + 1)}" for v in value]
-        return "[\n" + "\n".join(inner) + f"\n{pad}]"
-    raise TypeError(f"cannot render {value!r} as nats-server configuration")
