@@ -2,7 +2,8 @@
 
 A refused command raises :class:`InvalidTransitionError` (or :class:`InputError`) before any
 event exists, so nothing is written. Who may act is decided here too: undertaking actions belong
-to the lead unit (progress also to co-units), review actions to the raising side.
+to the lead unit (progress also to co-units), review actions to the raising side. The checks
+themselves live in :mod:`ledger13710.domain.guards`; each command calls them, then emits.
 """
 
 from __future__ import annotations
@@ -13,15 +14,11 @@ from typing import Any, TypeVar
 from uuid import UUID, uuid5
 
 from ledger13710.domain import events as ev
-from ledger13710.domain.directory import government_of, is_within
-from ledger13710.domain.errors import InputError, InvalidTransitionError
-from ledger13710.domain.lifecycle import (
-    ALLOWED,
-    PART_ACTIONS,
-    allowed_actions,
-    may_supervise,
-)
-from ledger13710.domain.state import FINISHED, ItemState, State, copy_state, evolve
+from ledger13710.domain import guards
+
+# Re-exported: callers import the lifecycle table and the role rule from here too.
+from ledger13710.domain.lifecycle import ALLOWED, PART_ACTIONS, allowed_actions, may_supervise
+from ledger13710.domain.state import ItemState, State, copy_state, evolve
 from ledger13710.domain.types import Deadline
 
 #: Namespace for deterministic item ids: the same item number always maps to the same id, on
@@ -94,12 +91,7 @@ class Item:
         part: str = "",
     ) -> Item:
         """立项: create an item."""
-        if not title.strip():
-            raise InputError("an item needs a title (--title)")
-        if lead_unit in co_units:
-            raise InputError(f"lead unit {lead_unit} is also listed as a co-unit")
-        if len(set(co_units)) != len(co_units):
-            raise InputError("a co-unit is listed twice")
+        guards.check_registration(title, lead_unit, co_units)
         event = ev.Registered(
             originator_id=item_id(number),
             originator_version=1,
@@ -125,28 +117,7 @@ class Item:
         item._pending.append(event)
         return item
 
-    # -- guards ------------------------------------------------------------------------------
-
-    def _check(self, action: str) -> None:
-        if self.state.state not in ALLOWED[action]:
-            raise InvalidTransitionError(
-                self.state.number, self.state.state.value, action, allowed_actions(self.state.state)
-            )
-
-    def _require_lead(self, action: str, unit: str, *, co_ok: bool = False) -> None:
-        s = self.state
-        if unit == s.lead_unit or (co_ok and unit in s.co_units):
-            return
-        who = "the lead unit or a co-unit" if co_ok else "the lead unit"
-        raise InputError(f"item {s.number}: '{action}' is for {who} ({s.lead_unit}), not {unit}")
-
-    def _require_supervisor(self, action: str, unit: str) -> None:
-        if not may_supervise(unit, self.state.raising_unit):
-            raise InputError(
-                f"item {self.state.number}: '{action}' is for the raising unit "
-                f"({self.state.raising_unit}), its government or a general office above it, "
-                f"not {unit}"
-            )
+    # -- emitting ----------------------------------------------------------------------------
 
     def _emit(self, cls: type[E], now: datetime, actor: str, unit: str, **fields: Any) -> E:
         event = cls(
@@ -167,8 +138,8 @@ class Item:
         self, *, deadlines: Sequence[Deadline], now: datetime, actor: str, unit: str, note: str = ""
     ) -> None:
         """交办: start the clocks (deadlines computed by the policy at ``now``)."""
-        self._check("assign")
-        self._require_supervisor("assign", unit)
+        guards.check_allowed(self.state, "assign")
+        guards.require_supervisor(self.state, "assign", unit)
         self._emit(
             ev.Assigned,
             now,
@@ -192,21 +163,9 @@ class Item:
         unit: str,
     ) -> ev.SubAssigned:
         """分解交办: hand a part to a unit below the lead unit's government."""
-        self._check("sub-assign")
-        self._require_lead("sub-assign", unit)
-        lead_gov = government_of(self.state.lead_unit)
-        if to_unit in (self.state.lead_unit, lead_gov, *self.state.co_units) or not is_within(
-            to_unit, lead_gov
-        ):
-            raise InputError(
-                f"item {self.state.number}: a part can go only to a unit under {lead_gov} "
-                "(not the lead or a co-unit), "
-                f"not {to_unit}"
-            )
-        if any(c.unit == to_unit for c in self.state.children.values()):
-            raise InputError(f"item {self.state.number}: {to_unit} already has a part of it")
-        if not part.strip():
-            raise InputError("say which part is sub-assigned (--part)")
+        guards.check_allowed(self.state, "sub-assign")
+        guards.require_lead(self.state, "sub-assign", unit)
+        guards.check_part_target(self.state, to_unit, part)
         return self._emit(
             ev.SubAssigned,
             now,
@@ -250,18 +209,9 @@ class Item:
         approved_by: str = "",
     ) -> ev.PartReviewed:
         """A review decision on a part that lives on a lower node (it applies it there)."""
-        self._check("review-part")
-        ref = next((c for c in self.state.children.values() if c.number == child_number), None)
-        if ref is None:
-            raise InputError(f"item {self.state.number} has no part {child_number}")
-        if action not in PART_ACTIONS:
-            raise InputError(f"unknown review action {action!r}; one of: {', '.join(PART_ACTIONS)}")
-        if not may_supervise(unit, self.state.lead_unit):
-            raise InputError(
-                f"part {child_number}: '{action}' is for {self.state.lead_unit} (which gave the "
-                f"part), its government or a general office above it, not {unit}"
-            )
-        _need_text(text, "a reason or message")
+        guards.check_allowed(self.state, "review-part")
+        ref = guards.part_to_review(self.state, child_number, action, unit)
+        guards.need_text(text, "a reason or message")
         return self._emit(
             ev.PartReviewed, now, actor, unit,
             child_id=item_id(child_number), child_number=child_number, host_node=ref.host_node,
@@ -270,36 +220,32 @@ class Item:
 
     def deploy(self, *, note: str, now: datetime, actor: str, unit: str) -> None:
         """研究部署: the "1"."""
-        self._check("deploy")
-        self._require_lead("deploy", unit, co_ok=True)
+        guards.check_allowed(self.state, "deploy")
+        guards.require_lead(self.state, "deploy", unit, co_ok=True)
         self._emit(ev.Deployed, now, actor, unit, note=note)
 
     def feedback(self, *, content: str, now: datetime, actor: str, unit: str) -> None:
         """反馈: the "3"."""
-        self._check("feedback")
-        self._require_lead("feedback", unit)
-        _need_text(content, "feedback content (--content)")
+        guards.check_allowed(self.state, "feedback")
+        guards.require_lead(self.state, "feedback", unit)
+        guards.need_text(content, "feedback content (--content)")
         self._emit(ev.FeedbackSubmitted, now, actor, unit, content=content)
 
     def progress(
         self, *, content: str, now: datetime, actor: str, unit: str, milestone: int = 0
     ) -> None:
         """进展: a progress report, optionally meeting a plan milestone."""
-        self._check("progress")
-        self._require_lead("progress", unit, co_ok=True)
-        _need_text(content, "progress content (--content)")
-        if milestone and not 1 <= milestone <= self.state.plan_milestones:
-            raise InputError(
-                f"item {self.state.number} has {self.state.plan_milestones} plan milestones; "
-                f"there is no milestone {milestone}"
-            )
+        guards.check_allowed(self.state, "progress")
+        guards.require_lead(self.state, "progress", unit, co_ok=True)
+        guards.need_text(content, "progress content (--content)")
+        guards.check_milestone(self.state, milestone)
         self._emit(ev.ProgressReported, now, actor, unit, content=content, milestone=milestone)
 
     def resolve(self, *, content: str, now: datetime, actor: str, unit: str) -> None:
         """落实解决."""
-        self._check("resolve")
-        self._require_lead("resolve", unit)
-        _need_text(content, "what was done (--content)")
+        guards.check_allowed(self.state, "resolve")
+        guards.require_lead(self.state, "resolve", unit)
+        guards.need_text(content, "what was done (--content)")
         self._emit(ev.Resolved, now, actor, unit, content=content)
 
     def plan(
@@ -314,18 +260,10 @@ class Item:
         unit: str,
     ) -> None:
         """时间节点和方案: milestones become tracked deadlines."""
-        self._check("plan")
-        self._require_lead("plan", unit)
-        _need_text(reason, "why the problem cannot be solved in time (--reason)")
-        if not milestones:
-            raise InputError("a plan needs at least one milestone")
-        last = now
-        for i, m in enumerate(milestones, 1):
-            if m.due_at <= last:
-                raise InputError(f"plan milestone {i} ({m.title}) must be due after {last}")
-            last = m.due_at
-        if target_at < last:
-            raise InputError("the plan's target date is before its last milestone")
+        guards.check_allowed(self.state, "plan")
+        guards.require_lead(self.state, "plan", unit)
+        guards.need_text(reason, "why the problem cannot be solved in time (--reason)")
+        guards.check_plan(milestones, target_at, now)
         self._emit(
             ev.PlanSubmitted,
             now,
@@ -348,16 +286,10 @@ class Item:
         unit: str,
     ) -> None:
         """延期申请."""
-        self._check("extend")
-        self._require_lead("request an extension", unit)
-        current = self._open_deadline(clock)
-        if clock in self.state.pending_extensions:
-            raise InputError(f"item {self.state.number}: an extension of {clock} already waits")
-        if requested_due <= current.due_at:
-            raise InputError(
-                f"the requested due time {requested_due} is not later than {current.due_at}"
-            )
-        _need_text(reason, "a reason for the extension (--reason)")
+        guards.check_allowed(self.state, "extend")
+        guards.require_lead(self.state, "request an extension", unit)
+        guards.check_extension_request(self.state, clock, requested_due)
+        guards.need_text(reason, "a reason for the extension (--reason)")
         self._emit(
             ev.ExtensionRequested,
             now,
@@ -379,12 +311,11 @@ class Item:
         unit: str,
     ) -> None:
         """延期审批: approve with the new ``deadline``, or deny when it is ``None``."""
-        self._check("extend-decision")
-        self._require_supervisor("decide an extension", unit)
-        if clock not in self.state.pending_extensions:
-            raise InputError(f"item {self.state.number}: no extension of {clock} is waiting")
+        guards.check_allowed(self.state, "extend-decision")
+        guards.require_supervisor(self.state, "decide an extension", unit)
+        guards.check_extension_waiting(self.state, clock)
         if deadline is None:
-            _need_text(reason, "a reason for the denial (--reason)")
+            guards.need_text(reason, "a reason for the denial (--reason)")
             self._emit(ev.ExtensionDenied, now, actor, unit, clock=clock, reason=reason)
         else:
             self._emit(
@@ -393,9 +324,9 @@ class Item:
 
     def return_for_rework(self, *, reason: str, now: datetime, actor: str, unit: str) -> None:
         """退回: reject the latest feedback (in progress) or resolution (resolved)."""
-        self._check("return")
-        self._require_supervisor("return", unit)
-        _need_text(reason, "why it is returned (--reason)")
+        guards.check_allowed(self.state, "return")
+        guards.require_supervisor(self.state, "return", unit)
+        guards.need_text(reason, "why it is returned (--reason)")
         stage = "resolution" if self.state.state == State.RESOLVED else "feedback"
         self._emit(
             ev.Returned,
@@ -409,51 +340,28 @@ class Item:
 
     def urge(self, *, message: str, now: datetime, actor: str, unit: str) -> None:
         """催办."""
-        self._check("urge")
-        self._require_supervisor("urge", unit)
-        _need_text(message, "the supervisor's message (--message)")
+        guards.check_allowed(self.state, "urge")
+        guards.require_supervisor(self.state, "urge", unit)
+        guards.need_text(message, "the supervisor's message (--message)")
         self._emit(ev.Urged, now, actor, unit, message=message)
 
     def close_out(self, *, verdict: str, now: datetime, actor: str, unit: str) -> None:
         """销号: the "0". Every sub-assigned part must be resolved or finished first."""
-        self._check("close-out")
-        self._require_supervisor("close-out", unit)
-        waiting = [
-            c.number
-            for c in self.state.children.values()
-            if c.state not in (State.RESOLVED, *FINISHED)
-        ]
-        if waiting:
-            raise InputError(
-                f"item {self.state.number} cannot be closed out: parts still open: "
-                + ", ".join(sorted(waiting))
-            )
-        _need_text(verdict, "the close-out verdict (--verdict)")
+        guards.check_allowed(self.state, "close-out")
+        guards.require_supervisor(self.state, "close-out", unit)
+        guards.check_parts_done(self.state)
+        guards.need_text(verdict, "the close-out verdict (--verdict)")
         self._emit(ev.ClosedOut, now, actor, unit, verdict=verdict)
 
     def cancel(
         self, *, reason: str, approved_by: str, now: datetime, actor: str, unit: str
     ) -> None:
         """撤销, with a reason and the approving leader."""
-        self._check("cancel")
-        self._require_supervisor("cancel", unit)
-        _need_text(reason, "a reason for cancelling (--reason)")
-        _need_text(approved_by, "who approved the cancellation (--approved-by)")
+        guards.check_allowed(self.state, "cancel")
+        guards.require_supervisor(self.state, "cancel", unit)
+        guards.need_text(reason, "a reason for cancelling (--reason)")
+        guards.need_text(approved_by, "who approved the cancellation (--approved-by)")
         self._emit(ev.Cancelled, now, actor, unit, reason=reason, approved_by=approved_by)
-
-    def _open_deadline(self, clock: str) -> Deadline:
-        d = self.state.deadlines.get(clock)
-        if d is None or clock in self.state.met:
-            open_ = ", ".join(x.clock for x in self.state.open_clocks()) or "none"
-            raise InputError(
-                f"item {self.state.number} has no open clock '{clock}'; open clocks: {open_}"
-            )
-        return d
-
-
-def _need_text(value: str, what: str) -> None:
-    if not value.strip():
-        raise InputError(f"missing {what}")
 
 
 __all__ = [
