@@ -18,6 +18,7 @@ from conftest import NODES
 from ledger13710.application.bootstrap import Node, init_node
 from ledger13710.audit.checkpoints import make_checkpoint
 from ledger13710.audit.keys import public_hex
+from ledger13710.audit.store import Checkpoint
 from ledger13710.audit.trust import TRUSTED_FILE, load_trusted, trust
 from ledger13710.config import load_node_configs
 from ledger13710.domain.errors import ConfigError, InputError
@@ -41,6 +42,18 @@ def stranger() -> str:
     return public_hex(Ed25519PrivateKey.generate())
 
 
+def signed(node: Node, replicas: ReplicaStore, *, configure: str = "") -> Checkpoint:
+    """An item on ``node``, its checkpoint signed; the log applied to ``replicas`` (after
+    configuring the key ``configure`` for it, if given), the checkpoint not yet received."""
+    fill(node.app, 1)
+    cp = make_checkpoint(node)
+    assert cp is not None
+    if configure:
+        assert replicas.configure_keys({node.id: configure}) == {}
+    replicas.apply(read_log(node.app, node.id, 0, 10_000))
+    return cp
+
+
 def blocked(store: ReplicaStore, origin: str) -> str:
     """The origin's blocked reason ("" when it flows)."""
     return next(s.blocked for s in store.statuses() if s.origin == origin)
@@ -50,11 +63,7 @@ def test_checkpoint_by_another_key_is_rejected_from_the_first(
     node: Node, replicas: ReplicaStore
 ) -> None:
     """A configured key is in force before any checkpoint: a stranger's first one fails."""
-    fill(node.app, 1)
-    cp = make_checkpoint(node)
-    assert cp is not None
-    replicas.apply(read_log(node.app, node.id, 0, 10_000))
-    assert replicas.configure_keys({node.id: stranger()}) == {}
+    cp = signed(node, replicas, configure=stranger())
     (outcome,) = replicas.add_checkpoint(cp)
     assert (outcome.status, "not by the key in force" in outcome.reason) == (REJECTED, True)
     assert blocked(replicas, node.id).startswith(f"checkpoint of {cp.tree_size}")
@@ -63,12 +72,8 @@ def test_checkpoint_by_another_key_is_rejected_from_the_first(
 def test_the_published_key_verifies_and_is_marked_configured(
     node: Node, replicas: ReplicaStore
 ) -> None:
-    """The origin's own key, configured, verifies its checkpoint; the pin says it was configured."""
-    fill(node.app, 1)
-    cp = make_checkpoint(node)
-    assert cp is not None
-    assert replicas.configure_keys({node.id: node.config.node.public_key}) == {}
-    replicas.apply(read_log(node.app, node.id, 0, 10_000))
+    """The origin's own key, configured, verifies its checkpoint and is the one pinned."""
+    cp = signed(node, replicas, configure=node.config.node.public_key)
     (outcome,) = replicas.add_checkpoint(cp)
     assert outcome.status == VERIFIED
     (status,) = replicas.statuses()
@@ -79,10 +84,7 @@ def test_a_key_conflicting_with_first_use_blocks_the_origin(
     node: Node, replicas: ReplicaStore
 ) -> None:
     """Pinned on first use, then configured otherwise: the origin is blocked, loudly."""
-    fill(node.app, 1)
-    cp = make_checkpoint(node)
-    assert cp is not None
-    replicas.apply(read_log(node.app, node.id, 0, 10_000))
+    cp = signed(node, replicas)
     assert replicas.add_checkpoint(cp)[0].status == VERIFIED
     other = stranger()
     conflicts = replicas.configure_keys({node.id: other})
