@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,9 +24,25 @@ def real_nodes() -> dict[str, NodeConfig]:
     return load_node_configs(NODES)
 
 
+#: Connections opened by :func:`connect_as` in the body :func:`run` is running.
+_OPEN: list[Client] = []
+
+
 def run(coro: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
-    """Run an async test body to completion, failing it after ``timeout`` seconds."""
-    return asyncio.run(asyncio.wait_for(coro, timeout))
+    """Run an async test body to completion, failing it after ``timeout`` seconds; connections
+    it made with :func:`connect_as` and left open (a failed assertion) are closed after it."""
+
+    async def body() -> T:
+        try:
+            return await asyncio.wait_for(coro, timeout)
+        finally:
+            for nc in _OPEN:
+                if not nc.is_closed:
+                    with contextlib.suppress(Exception):
+                        await nc.close()
+            _OPEN.clear()
+
+    return asyncio.run(body())
 
 
 @dataclass
@@ -67,6 +84,7 @@ async def connect_as(url: str, user: str, password: str) -> Session:
         allow_reconnect=False,
         connect_timeout=3,
     )
+    _OPEN.append(nc)
     return Session(nc, errors)
 
 
