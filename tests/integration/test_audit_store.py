@@ -9,7 +9,7 @@ from audit_helpers import LEAD, Tamper, fill
 
 from ledger13710.application.bootstrap import Node
 from ledger13710.audit.chain import GENESIS
-from ledger13710.audit.checkpoints import make_checkpoint, rotate_key
+from ledger13710.audit.checkpoints import LogTree, make_checkpoint, rotate_key
 from ledger13710.audit.keys import KEY_FILE
 from ledger13710.audit.merkle import ProofError
 from ledger13710.audit.proofs import (
@@ -81,6 +81,39 @@ def test_checkpoints_and_a_key_rotation_verify(node: Node) -> None:
     assert (first.public_key, second.public_key) == (rotated.old_public_key, rotated.new_public_key)
     report = verify(node)
     assert (report.ok, report.checkpoints, report.rotations) == (True, 2, 1)
+
+
+def rebuilt(node: Node, tree: LogTree | None = None) -> LogTree:
+    """``tree`` (a new one when None) extended with the chain rows after what it covers."""
+    tree = LogTree() if tree is None else tree
+    store = audit_store(node)
+    try:
+        tree.extend(store)
+    finally:
+        store.close()
+    return tree
+
+
+def test_a_kept_tree_signs_what_a_rebuild_signs_reading_only_new_rows(
+    node: Node, tamper: Tamper
+) -> None:
+    """The daemon's kept tree gives the checkpoints a rebuild gives, and what it covers is
+    not read again: a chain row changed behind it does not reach the next checkpoint."""
+    tree = LogTree()
+    fill(node.app, 1)
+    assert make_checkpoint(node, tree) is not None
+    fill(node.app, 1)
+    second = make_checkpoint(node, tree)
+    assert second is not None
+    full = rebuilt(node)
+    assert (second.tree_size, second.root_hash) == (full.compact.size, full.compact.root().hex())
+    assert (verify(node).ok, verify(node).checkpoints) == (True, 2)
+    tamper.sql(f"UPDATE {tamper.prefix}chain SET record_hash = ? WHERE seq = 1", b"\x00" * 32)
+    fill(node.app, 1)
+    third = make_checkpoint(node, tree)
+    assert third is not None
+    assert third.root_hash == rebuilt(node, full).compact.root().hex()
+    assert third.root_hash != rebuilt(node).compact.root().hex()
 
 
 @pytest.mark.parametrize(

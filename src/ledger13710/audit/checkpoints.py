@@ -12,6 +12,7 @@ checkpoint to the parent, where deleting it locally no longer hides anything.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -50,25 +51,41 @@ def current_key(node: Node) -> str:
     return node.config.node.public_key
 
 
-def _tree(store: AuditStore) -> tuple[CompactRange, int, bytes]:
-    compact = CompactRange()
-    last_seq, chain_hash = 0, b""
-    for seq, _, record_hash, chain in store.chain_rows():
-        compact.append(leaf_hash(record_hash))
-        last_seq, chain_hash = seq, chain
-    return compact, last_seq, chain_hash
+@dataclass
+class LogTree:
+    """The Merkle range over a node's chain rows up to ``last_seq`` (and the chain hash there).
+
+    The node daemon keeps one between checkpoints, so each checkpoint hashes only the records
+    written since the one before (a rebuild from the first record costs a hash per record of
+    the whole log, every time). It also means a row changed behind the daemon's back is never
+    re-read into what it signs: the daemon signs the log as it was written.
+    """
+
+    compact: CompactRange = field(default_factory=CompactRange)
+    last_seq: int = 0
+    chain_hash: bytes = b""
+
+    def extend(self, store: AuditStore) -> None:
+        """Append the chain rows after :attr:`last_seq`."""
+        for seq, _, record_hash, chain in store.chain_rows(after=self.last_seq):
+            self.compact.append(leaf_hash(record_hash))
+            self.last_seq, self.chain_hash = seq, chain
 
 
-def make_checkpoint(node: Node) -> Checkpoint | None:
+def make_checkpoint(node: Node, tree: LogTree | None = None) -> Checkpoint | None:
     """Sign and store a checkpoint of the node's log now; None when nothing is new.
 
-    Safe to call from the node daemon's timer and from the CLI at the same time: the tree size
-    is the checkpoint's key, so a second writer of the same checkpoint is refused.
+    ``tree`` is the range kept from the last call (brought up to date here); without it the
+    tree is built from the first record. Safe to call from the node daemon's timer and from the
+    CLI at the same time: the tree size is the checkpoint's key, so a second writer of the same
+    checkpoint is refused.
     """
+    tree = LogTree() if tree is None else tree
     store = open_audit_store(node.dir, writable=True)
     try:
         previous = store.checkpoints()
-        compact, last_seq, chain_hash = _tree(store)
+        tree.extend(store)
+        compact, last_seq, chain_hash = tree.compact, tree.last_seq, tree.chain_hash
         if compact.size == 0 or (previous and previous[-1].tree_size >= compact.size):
             return None
         public_key = current_key(node)

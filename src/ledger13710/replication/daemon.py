@@ -35,7 +35,12 @@ from nats.js.client import JetStreamContext
 
 from ledger13710.application.bootstrap import Node, open_node
 from ledger13710.application.inbound import accept, inbox_decoder
-from ledger13710.audit.checkpoints import checkpoint_due, current_key, make_checkpoint
+from ledger13710.audit.checkpoints import (
+    LogTree,
+    checkpoint_due,
+    current_key,
+    make_checkpoint,
+)
 from ledger13710.audit.store import Checkpoint, open_audit_store
 from ledger13710.audit.trust import load_trusted
 from ledger13710.domain.errors import ConfigError
@@ -145,6 +150,7 @@ class NodeProcess:
         self.checkpoint_every_events = checkpoint_every_events
         self.checkpoint_every_seconds = checkpoint_every_seconds
         self.checkpoint_check_seconds = checkpoint_check_seconds
+        self.tree = LogTree()  # what the checkpoints cover so far, extended by each one
 
     async def run(self) -> None:
         """Run every part until SIGTERM / SIGINT (or :attr:`stop` is set)."""
@@ -209,7 +215,7 @@ class NodeProcess:
             self.node, self.app.clock.now(), every_events=self.checkpoint_every_events,
             every_seconds=self.checkpoint_every_seconds,
         )  # fmt: skip
-        return due and make_checkpoint(self.node) is not None
+        return due and make_checkpoint(self.node, self.tree) is not None
 
     async def _ingest(self, nc: Client, js: JetStreamContext) -> None:
         await Ingester(self.app, self.store, nc, js).run(self.stop)
