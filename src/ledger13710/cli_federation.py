@@ -48,7 +48,7 @@ def cmd_node_status(args: argparse.Namespace) -> int:
         flag = f"  BLOCKED: {r.blocked}" if r.blocked else ""
         q = f"  quarantined {r.quarantined}" if r.quarantined else ""
         cps = f", checkpoints verified {r.checkpoints_verified} (tree {r.verified_tree_size})"
-        key = f", key {r.pinned_key}…" if r.pinned_key else ""
+        key = f", key {r.pinned_key}… ({r.key_source})" if r.pinned_key else ""
         show.out(
             f"  {r.origin}: applied {r.last_applied} ({r.records} records), seen {r.seen}"
             f"{cps}{key}{q}{flag}"

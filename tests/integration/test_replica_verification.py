@@ -196,7 +196,10 @@ def test_checkpoint_waits_for_its_records_then_verifies(node: Node, replicas: Re
     assert (row.checkpoints_verified, row.verified_tree_size, row.checkpoints_pending) == (
         1, len(log), 0,
     )  # fmt: skip
-    assert row.pinned_key == node.config.node.public_key
+    assert (row.pinned_key, row.key_source) == (
+        node.config.node.public_key,
+        "first use (checkpoint)",
+    )
     report = verify_replica(replicas.path, node.id)
     assert (report.ok, report.checkpoints, report.records) == (True, 1, len(log))
 

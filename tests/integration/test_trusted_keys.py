@@ -77,7 +77,9 @@ def test_the_published_key_verifies_and_is_marked_configured(
     (outcome,) = replicas.add_checkpoint(cp)
     assert outcome.status == VERIFIED
     (status,) = replicas.statuses()
-    assert (status.pinned_key, status.blocked) == (node.config.node.public_key, "")
+    assert (status.pinned_key, status.key_source, status.blocked) == (
+        node.config.node.public_key, "configured", "",
+    )  # fmt: skip
 
 
 def test_a_key_conflicting_with_first_use_blocks_the_origin(

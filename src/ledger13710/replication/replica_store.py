@@ -94,6 +94,7 @@ class OriginStatus:
     verified_tree_size: int = 0
     checkpoints_pending: int = 0
     pinned_key: str = ""
+    key_source: str = ""  # how its first key was pinned: "configured" or "first use (…)"
 
 
 class ReplicaStore:
@@ -323,7 +324,9 @@ class ReplicaStore:
             " AND c.status = 'pending'), "
             "(SELECT coalesce(max(public_key), '') FROM replica_keys k WHERE k.origin = p.origin "
             " AND k.since_seq = (SELECT max(since_seq) FROM replica_keys m "
-            "  WHERE m.origin = p.origin)) "
+            "  WHERE m.origin = p.origin)), "
+            "coalesce((SELECT how FROM replica_keys k WHERE k.origin = p.origin "
+            " ORDER BY since_seq LIMIT 1), '') "
             "FROM replica_positions p ORDER BY p.origin"
         ).fetchall()
         return [OriginStatus(*row) for row in rows]

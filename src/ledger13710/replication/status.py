@@ -48,6 +48,7 @@ class Replica(msgspec.Struct, frozen=True, kw_only=True):
     verified_tree_size: int = 0
     checkpoints_pending: int = 0
     pinned_key: str = ""  # its first 16 hex digits
+    key_source: str = ""  # "configured" (trusted_keys.json) or "first use (…)"
 
 
 class Status(msgspec.Struct, frozen=True, kw_only=True):
@@ -85,6 +86,7 @@ def node_status(node: Node, store: ReplicaStore) -> Status:
             verified_tree_size=s.verified_tree_size,
             checkpoints_pending=s.checkpoints_pending,
             pinned_key=s.pinned_key[:16],
+            key_source=s.key_source,
         )
         for s in store.statuses()
     ]
