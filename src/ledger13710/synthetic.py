@@ -19,8 +19,8 @@ from ledger13710.config import (
     NodeSection,
     StoreSection,
     UnitEntry,
-    dump_node_config,
 )
+from ledger13710.config_dump import dump_node_config
 from ledger13710.domain.directory import ContactRole, UnitKind, parent_government
 from ledger13710.domain.errors import InputError
 from ledger13710.domain.types import TIER_ORDER, Tier

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from ledger13710.config import (
-    dump_node_config,
     load_node_config,
     load_node_configs,
 )
+from ledger13710.config_dump import dump_node_config
 from ledger13710.domain.errors import ConfigError
 from ledger13710.domain.types import Tier
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from ledger13710.config import RemindersSection, dump_node_config, load_node_config
+from ledger13710.config import RemindersSection, load_node_config
+from ledger13710.config_dump import dump_node_config
 from ledger13710.domain.errors import ConfigError
 from ledger13710.reminders.wiring import settings_of
 

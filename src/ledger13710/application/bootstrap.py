@@ -28,7 +28,8 @@ from ledger13710.audit.keys import create_node_key
 from ledger13710.audit.trust import keys_from_configs, save_trusted
 from ledger13710.boards import load_boards
 from ledger13710.calendars import load_calendar, warn_if_uncovered
-from ledger13710.config import NodeConfig, dump_node_config, load_node_config, load_node_configs
+from ledger13710.config import NodeConfig, load_node_config, load_node_configs
+from ledger13710.config_dump import dump_node_config
 from ledger13710.domain.clock import Clock, ManualClock
 from ledger13710.domain.errors import ConfigError, InputError
 from ledger13710.domain.types import SHANGHAI

@@ -32,7 +32,7 @@ from ledger13710.audit.keys import (
 )
 from ledger13710.audit.merkle import CompactRange, leaf_hash
 from ledger13710.audit.store import AuditStore, Checkpoint, open_audit_store
-from ledger13710.config import dump_node_config
+from ledger13710.config_dump import dump_node_config
 from ledger13710.domain.errors import ConflictError
 from ledger13710.logging import get_logger
 
