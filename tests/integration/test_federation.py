@@ -16,30 +16,23 @@ from federation_helpers import (
     CITY,
     COUNTY,
     ITEM,
-    NOW,
     PART,
     SX,
     TIERS,
     TOP,
     TOWN,
-    WAIT,
     act,
     assert_exact_replicas,
     cascade_down,
     children,
     close_out,
     fed_fixture,  # noqa: F401  (pytest finds the fixture: fed)
-    local_item,
-    local_roles,
     show,
     wait_part,
     wait_replicated,
 )
 
 from ledger13710.replication.localfed import LocalFederation
-
-# test_verified_replication imports these from here (federation_helpers is where they live).
-__all__ = ["COUNTY", "NOW", "SX", "TOWN", "WAIT", "local_item", "local_roles", "wait_replicated"]
 
 
 def resolve_up(fed: LocalFederation) -> None:

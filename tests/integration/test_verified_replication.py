@@ -21,7 +21,7 @@ from uuid import UUID
 import msgspec
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from test_federation import COUNTY, NOW, SX, TOWN, WAIT, local_item, local_roles, wait_replicated
+from federation_helpers import COUNTY, NOW, SX, TOWN, WAIT, local_item, local_roles, wait_replicated
 
 from ledger13710.audit.chain import chain_next, record_digest
 from ledger13710.audit.keys import public_hex, sign
