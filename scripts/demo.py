@@ -148,9 +148,9 @@ def run(demo: Demo) -> None:
         demo.arrives(node, part, "closed")
     demo.show(SX, "11-15T11:00", "ledger")
 
-    say("replication lag at the province, and an auditor's check of the township's history")
+    say("replication lag at the province, and an auditor's check of every history it holds")
     demo.show(SX, "11-15T11:00", "node", "status")
-    demo.show(JC, "11-15T11:00", "audit", "verify", str(demo.fed.node_dir(JC)))
+    demo.show(SX, "11-15T11:00", "audit", "verify", str(demo.fed.node_dir(SX)), "--subtree")
 
 
 def _rolled_up(demo: Demo) -> bool:

@@ -25,9 +25,10 @@ from ledger13710.audit.proofs import (
     prove_item,
 )
 from ledger13710.audit.replay import replay
-from ledger13710.audit.replica import verify_replica
+from ledger13710.audit.replica import replica_origins, verify_replica
 from ledger13710.audit.report import render_report
 from ledger13710.audit.store import node_config, open_audit_store
+from ledger13710.audit.trust import load_trusted
 from ledger13710.audit.verify import Report, verify_log
 from ledger13710.domain.errors import InputError
 
@@ -43,31 +44,59 @@ def _verify_dir(node_dir: Path, keys: list[str]) -> Report:
         store.close()
 
 
+def _verify_subtree(node_dir: Path, keys: list[str]) -> list[Report]:
+    """The node's own log, then every descendant's log it holds a replica of (anchored on the
+    keys it was configured to trust, else on the keys it pinned)."""
+    if not node_dir.is_dir():
+        raise InputError(f"{node_dir}: --subtree needs a node directory")
+    reports = [_verify_dir(node_dir, keys)]
+    replicas = node_dir / "replicas.sqlite"
+    trusted = load_trusted(node_dir)
+    for origin in replica_origins(replicas):
+        anchor = [trusted[origin]] if origin in trusted else []
+        reports.append(verify_replica(replicas, origin, anchor))
+    return reports
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
-    """``audit verify PATH``: a node directory, or a ``replicas.sqlite`` with ``--origin``."""
+    """``audit verify PATH``: a node directory (``--subtree``: and every replica it holds), or
+    a ``replicas.sqlite`` with ``--origin``."""
     path = Path(args.path)
-    if args.origin:
+    if args.subtree:
+        reports = _verify_subtree(path, args.public_key)
+    elif args.origin:
         replicas = path / "replicas.sqlite" if path.is_dir() else path
-        report = verify_replica(replicas, args.origin, args.public_key)
+        reports = [verify_replica(replicas, args.origin, args.public_key)]
     elif path.is_dir():
-        report = _verify_dir(path, args.public_key)
+        reports = [_verify_dir(path, args.public_key)]
     else:
         raise InputError(f"{path}: give a node directory, or a replicas.sqlite with --origin")
+    ok = all(r.ok for r in reports)
     if args.json:
-        show.emit_json({**dataclasses.asdict(report), "ok": report.ok})
-    else:
-        verdict = "intact" if report.ok else "NOT intact"
-        show.out(
-            f"{report.origin}: {verdict}: {report.records} records, "
-            f"{report.checkpoints} checkpoints, {report.rotations} key rotations"
-        )
-        if report.first is not None:
-            show.out(f"first bad {report.first}")
-            for issue in report.issues[1:20]:
-                show.out(f"  also {issue}")
-        for note in report.unchecked:
-            show.out(f"not checked: {note}")
-    return 0 if report.ok else FAILED
+        found = [{**dataclasses.asdict(r), "ok": r.ok} for r in reports]
+        show.emit_json({"ok": ok, "logs": found} if args.subtree else found[0])
+        return 0 if ok else FAILED
+    for report in reports:
+        _show_report(report)
+    if args.subtree:
+        bad = [r.origin for r in reports if not r.ok]
+        verdict = f"NOT intact: {', '.join(bad)}" if bad else "every log intact"
+        show.out(f"{len(reports)} logs verified: {verdict}")
+    return 0 if ok else FAILED
+
+
+def _show_report(report: Report) -> None:
+    verdict = "intact" if report.ok else "NOT intact"
+    show.out(
+        f"{report.origin}: {verdict}: {report.records} records, "
+        f"{report.checkpoints} checkpoints, {report.rotations} key rotations"
+    )
+    if report.first is not None:
+        show.out(f"first bad {report.first}")
+        for issue in report.issues[1:20]:
+            show.out(f"  also {issue}")
+    for note in report.unchecked:
+        show.out(f"not checked: {note}")
 
 
 def cmd_checkpoint(args: argparse.Namespace) -> int:
@@ -178,6 +207,10 @@ def add_audit_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p = audit.add_parser("verify", parents=[common], help="verify a node's log (exit 1 if not)")
     p.add_argument("path", help="node directory, or a replicas.sqlite (with --origin)")
     p.add_argument("--origin", help="verify this origin's replicated log in replicas.sqlite")
+    p.add_argument(
+        "--subtree", action="store_true",
+        help="a node directory: its own log and every descendant's log it holds a replica of",
+    )  # fmt: skip
     p.add_argument("--public-key", action="append", default=[], help="trusted key (hex)")
     p.set_defaults(handler=cmd_verify)
     audit.add_parser("checkpoint", parents=[common], help="sign a checkpoint now").set_defaults(

@@ -109,7 +109,7 @@ def test_verify_a_replica_by_origin(tmp_path: Path) -> None:
     result = run("audit", "verify", path, "--origin", "sx", "--json")
     report = msgspec.json.decode(result.out)
     assert (result.code, report["ok"], report["checkpoints"]) == (0, True, 1)
-    assert "pinned at first use" in report["unchecked"][0]
+    assert "pinned (first use (checkpoint)" in report["unchecked"][0]
     key = node.config.node.public_key
     trusted = run("audit", "verify", path, "--origin", "sx", "--public-key", key, "--json")
     assert msgspec.json.decode(trusted.out)["unchecked"] == []

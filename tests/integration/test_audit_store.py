@@ -116,6 +116,29 @@ def test_a_kept_tree_signs_what_a_rebuild_signs_reading_only_new_rows(
     assert third.root_hash != rebuilt(node).compact.root().hex()
 
 
+def test_chain_columns_rewritten_with_other_types_are_findings(node: Node, tamper: Tamper) -> None:
+    """SQLite keeps any type in any column: a hash turned into text or a number, a back-link
+    into text, are reported at their records (scanned in one process or in chunks alike)."""
+    if node.config.store.kind != "sqlite":
+        pytest.skip("PostgreSQL's typed columns refuse these values")
+    fill(node.app, 4)
+    make_checkpoint(node)
+    tamper.sql("UPDATE chain SET record_hash = 'zz' WHERE seq = 5")
+    tamper.sql("UPDATE chain SET chain_hash = 7 WHERE seq = 9")
+    tamper.sql("UPDATE chain SET prev_seq = 'x' WHERE seq = 12")
+    found = {(i.seq, i.problem) for i in verify(node).issues}
+    assert {(5, Problem.CHAIN), (9, Problem.CHAIN), (12, Problem.CHAIN)} <= found
+    assert min(found)[0] == 5
+    store = audit_store(node)
+    try:
+        chunked = verify_log(
+            store, trusted_keys=[node.config.node.public_key], processes=2, min_parallel=0
+        )
+    finally:
+        store.close()
+    assert chunked == verify(node)
+
+
 @pytest.mark.parametrize(
     ("action", "expected"),
     [("change", Problem.CHANGED), ("delete", Problem.MISSING), ("swap", Problem.REORDERED),

@@ -21,6 +21,7 @@ from ledger13710.audit.checkpoints import make_checkpoint, rotate_key
 from ledger13710.audit.keys import KeyRotated, keys_id, public_hex, rotation_message, sign
 from ledger13710.audit.replica import verify_replica
 from ledger13710.audit.store import Checkpoint
+from ledger13710.audit.verify import Problem
 from ledger13710.replication.envelope import Record, make_record
 from ledger13710.replication.publisher import read_log
 from ledger13710.replication.replica_store import OriginStatus, ReplicaStore
@@ -338,3 +339,23 @@ def test_replica_file_of_an_older_version_gains_the_chain_columns(
     report = verify_replica(path, node.id)
     assert report.ok
     assert any("1 records were replicated before chain hashes" in n for n in report.unchecked)
+
+
+def test_a_replica_column_rewritten_with_another_type_is_a_finding(
+    node: Node, replicas: ReplicaStore
+) -> None:
+    """An event turned into edited text, a record hash into non-hex: findings, not a crash."""
+    fill(node.app, 2)
+    replicas.apply(records(node))
+    at = deployed_at(records(node))
+    seq = records(node)[at].seq
+    with sqlite3.connect(replicas.path) as db:  # SQLite's replace() returns TEXT
+        db.execute(
+            "UPDATE replica_events SET state = replace(state, ?, ?) WHERE seq = ?",
+            (DEPLOYED, FORGED, seq),
+        )
+        db.execute("UPDATE replica_events SET hash = 'not hex' WHERE seq = ?", (seq + 1,))
+    report = verify_replica(replicas.path, node.id)
+    assert report.first is not None
+    assert (report.first.seq, report.first.problem) == (seq, Problem.CHANGED)
+    assert (seq + 1, Problem.CHAIN) in [(i.seq, i.problem) for i in report.issues]

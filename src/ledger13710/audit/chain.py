@@ -20,6 +20,20 @@ from ledger13710.replication.envelope import Record, record_hash
 GENESIS = sha256(b"ledger13710 chain genesis v1").digest()
 
 
+def as_read(row: ChainRow) -> ChainRow:
+    """A chain row as the verifier uses it: a hash column rewritten with another type (SQLite
+    keeps any) becomes the bytes of what is there, so it is a finding, never a crash. A
+    back-link that is not an integer is left as it is (it equals no position)."""
+    seq, prev, rh, ch = row
+    return seq, prev, _bytes(rh), _bytes(ch)
+
+
+def _bytes(value: object) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    return b"" if value is None else str(value).encode()
+
+
 class ChainError(ValueError):
     """A record does not continue the chain it claims to continue."""
 

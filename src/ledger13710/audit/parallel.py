@@ -21,7 +21,7 @@ from hashlib import sha256
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from ledger13710.audit.chain import GENESIS
+from ledger13710.audit.chain import GENESIS, as_read
 from ledger13710.audit.merkle import CompactRange
 from ledger13710.audit.store import _BATCH, _HYPHENATED, JoinedRow, SQLiteAuditStore, log_row
 from ledger13710.gcpause import gc_paused
@@ -192,7 +192,7 @@ def _scan(
             if orphans and orphans[0][0] < seq:
                 flush()
                 while orphans and orphans[0][0] < seq:
-                    orphan = orphans.pop(0)
+                    orphan = as_read(orphans.pop(0))
                     out.append((orphan[0], None, orphan))
                     size, prev_seq, prev_hash = size + 1, orphan[0], orphan[3]
             if oid != last_oid or topic != last_topic:  # (a str equals only a str)
@@ -219,8 +219,9 @@ def _scan(
                     continue
             flush()
             e = _log_row(db, seq, topic, oid, version, state, normal)
-            out.append((seq, e, (seq, cprev, crh, cch)))
-            size, prev_seq, prev_hash = size + 1, seq, cch
+            c = as_read((seq, cprev, crh, cch))
+            out.append((seq, e, c))
+            size, prev_seq, prev_hash = size + 1, seq, c[3]
     flush()
     out += [(orphan[0], None, orphan) for orphan in orphans]
     return out, matched

@@ -54,14 +54,14 @@ class ReplicaAuditStore:
         )
         prev_chain = GENESIS
         for seq, prev, topic, oid, version, state, record_hash, chain_hash in cursor:
-            digest = bytes.fromhex(record_hash)
+            digest = _unhex(record_hash)
             if chain_hash:
-                link = bytes.fromhex(chain_hash)
+                link = _unhex(chain_hash)
             else:
                 self.legacy += 1
                 link = sha256(prev_chain + digest).digest()
             prev_chain = link
-            yield (seq, topic, oid, version, bytes(state)), (seq, prev, digest, link)
+            yield (seq, topic, oid, version, _as_bytes(state)), (seq, prev, digest, link)
 
     def log_rows(self, after: int = 0) -> Iterator[LogRow]:
         """The replicated records after position ``after``, in order."""
@@ -82,7 +82,7 @@ class ReplicaAuditStore:
             "WHERE origin = ? AND originator_id = ? ORDER BY originator_version",
             (self.origin, str(originator_id)),
         ).fetchall()
-        return [(r[0], r[1], r[2], r[3], bytes(r[4])) for r in rows]
+        return [(r[0], r[1], r[2], r[3], _as_bytes(r[4])) for r in rows]
 
     def checkpoints(self) -> list[Checkpoint]:
         """The origin's checkpoints whose records are all replicated, smallest first."""
@@ -96,15 +96,16 @@ class ReplicaAuditStore:
         ).fetchall()
         return [checkpoint_of(self.origin, r) for r in rows]
 
-    def pinned_key(self) -> str:
-        """The key the parent pinned for the origin on first use ("" when none)."""
+    def pinned_key(self) -> tuple[str, str]:
+        """The origin's first key as the parent pinned it, and how ("configured" or "first use
+        (…)"); ("", "") when none."""
         if "replica_keys" not in self._tables:
-            return ""
+            return "", ""
         row = self._db.execute(
-            "SELECT public_key FROM replica_keys WHERE origin = ? ORDER BY since_seq LIMIT 1",
+            "SELECT public_key, how FROM replica_keys WHERE origin = ? ORDER BY since_seq LIMIT 1",
             (self.origin,),
         ).fetchone()
-        return "" if row is None else str(row[0])
+        return ("", "") if row is None else (str(row[0]), str(row[1]))
 
     def add_checkpoint(self, cp: Checkpoint) -> None:
         """A replica is read-only here."""
@@ -115,11 +116,27 @@ class ReplicaAuditStore:
         self._db.close()
 
 
+def _as_bytes(value: object) -> bytes:
+    """A column as the bytes it holds: a value rewritten with another type (SQLite keeps any)
+    is hashed as what is there, so it shows as changed rather than stopping the audit."""
+    if isinstance(value, bytes):
+        return value
+    return b"" if value is None else str(value).encode()
+
+
+def _unhex(value: object) -> bytes:
+    """A stored hex hash as bytes; anything else as its text (which then matches nothing)."""
+    try:
+        return bytes.fromhex(str(value))
+    except ValueError:
+        return _as_bytes(value)
+
+
 def verify_replica(path: Path, origin: str, trusted_keys: Sequence[str] = ()) -> Report:
     """Verify every replicated record and checkpoint of ``origin`` in ``path``."""
     store = ReplicaAuditStore(path, origin)
     try:
-        pinned = store.pinned_key()
+        pinned, how = store.pinned_key()
         report = verify_log(store, trusted_keys=[*trusted_keys] or ([pinned] if pinned else []))
     finally:
         store.close()
@@ -127,8 +144,8 @@ def verify_replica(path: Path, origin: str, trusted_keys: Sequence[str] = ()) ->
         raise InputError(f"{path}: no replicated records of origin {origin!r}")
     if not trusted_keys and pinned:
         report.unchecked.append(
-            f"signatures anchored on the key this node pinned at first use ({pinned[:16]}…), "
-            "not on a key you trust: give --public-key to check against one"
+            f"signatures anchored on the key this node pinned ({how}: {pinned[:16]}…), "
+            "not on a key you gave: give --public-key to check against one"
         )
     if store.legacy:
         report.unchecked.append(
@@ -136,3 +153,17 @@ def verify_replica(path: Path, origin: str, trusted_keys: Sequence[str] = ()) ->
             "chain links are recomputed here, not checked (signed checkpoints still cover them)"
         )
     return report
+
+
+def replica_origins(path: Path) -> list[str]:
+    """The origins of which ``path`` (a ``replicas.sqlite``) holds records."""
+    if not path.exists():
+        return []
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        rows = db.execute("SELECT DISTINCT origin FROM replica_events ORDER BY origin").fetchall()
+    except sqlite3.Error as e:
+        raise InputError(f"{path}: not a replica store ({e})") from None
+    finally:
+        db.close()
+    return [str(r[0]) for r in rows]

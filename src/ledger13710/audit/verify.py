@@ -15,7 +15,7 @@ from enum import StrEnum
 from hashlib import sha256
 
 from ledger13710.application.mapper import decode_event
-from ledger13710.audit.chain import GENESIS, ChainRow, LogRow, record_digest
+from ledger13710.audit.chain import GENESIS, ChainRow, LogRow, as_read, record_digest
 from ledger13710.audit.keys import KeyRotated, keys_id, rotation_ok, signature_ok
 from ledger13710.audit.merkle import CompactRange
 from ledger13710.audit.parallel import MIN_PARALLEL, Run, extend, items
@@ -158,7 +158,7 @@ def verify_log(
             )
             continue
         report.records += 1
-        cseq, cprev, crh, cch = c
+        cseq, cprev, crh, cch = c = as_read(c)
         issues += _link_issues(seq, c, prev_seq, prev_hash)
         leaf = crh
         if e is None:
@@ -211,6 +211,8 @@ def _rows(
 def _link_issues(seq: int, c: ChainRow, prev_seq: int, prev_hash: bytes) -> list[Issue]:
     """Problems with a chain row's back-link and chain hash, given the row before it."""
     _, cprev, crh, cch = c
+    if cprev.__class__ is not int:
+        return [Issue(seq, Problem.CHAIN, f"back-link {cprev!r} is not a position")]
     if cprev > prev_seq:
         return [Issue(cprev, Problem.MISSING, f"record {seq} links back to {cprev}, which is gone")]
     if cprev < prev_seq:
