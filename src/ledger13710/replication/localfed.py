@@ -12,7 +12,6 @@ node stores are read directly (SQLite, read-only) for exact comparisons of repli
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import contextlib
 import json
@@ -26,7 +25,7 @@ import urllib.request
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Literal, Self
+from typing import IO, Any, Self
 
 import nats
 from nats.aio.client import Client
@@ -36,10 +35,12 @@ from ledger13710.audit.trust import trust
 from ledger13710.config import NodeConfig, load_node_config, load_node_configs
 from ledger13710.domain.directory import is_within
 from ledger13710.domain.errors import ConfigError
-from ledger13710.replication import natstopology, natsusers
+from ledger13710.replication import natsusers
 from ledger13710.replication.daemon import NatsSettings, write_settings
 from ledger13710.replication.localfed_probe import FederationProbe
-from ledger13710.replication.server import NatsServer, ensure_streams, free_port
+from ledger13710.replication.localfed_servers import leaf_cities_of, start_servers
+from ledger13710.replication.natstopology import HUB, Topology, server_for
+from ledger13710.replication.server import NatsServer
 
 #: The repository's node files (``nodes/*.toml``), when running from a checkout.
 DEFAULT_NODES_DIR = Path(__file__).resolve().parents[3] / "nodes"
@@ -88,14 +89,16 @@ class LocalFederation(FederationProbe):
         base_dir: str | Path,
         node_ids: Iterable[str],
         *,
-        topology: Literal["hub"] = "hub",
+        topology: Topology = "hub",
         clock_env: str | None = None,
         nodes_dir: str | Path | None = None,
         log_level: str = "info",
         node_args: Sequence[str] = (),
     ) -> None:
-        if topology != "hub":
-            raise ConfigError(f"LocalFederation runs the hub topology only, not {topology!r}")
+        if topology not in ("hub", "leaf"):
+            raise ConfigError(
+                f"LocalFederation runs the hub or the leaf topology, not {topology!r}"
+            )
         self.base = Path(base_dir)
         self.node_ids = list(node_ids)
         self.topology = topology
@@ -105,7 +108,9 @@ class LocalFederation(FederationProbe):
         self.node_args = list(node_args)  # extra ``node run`` options, e.g. checkpoint cadence
         self.configs: dict[str, NodeConfig] = {}
         self.creds: dict[str, str] = {}
-        self.server: NatsServer | None = None
+        self.server: NatsServer | None = None  # the hub
+        self.servers: dict[str, NatsServer] = {}  # by name: the hub, then each city's leaf
+        self.cities: list[str] = []  # the cities with a leaf server (topology "leaf")
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self._logs: dict[str, IO[bytes]] = {}
 
@@ -133,17 +138,12 @@ class LocalFederation(FederationProbe):
             if missing:
                 raise ConfigError(f"no node file in {self.nodes_dir} for {', '.join(missing)}")
             self.creds = natsusers.make_credentials(list(self.configs))
-            port, http_port = free_port(), free_port()
-            config = natstopology.hub_config(
-                self.configs, self.creds, port=port, store_dir=self.base / "js",
-                http_port=http_port,
-            )  # fmt: skip
-            self.server = NatsServer(self.base / "nats", config, port=port, http_port=http_port)
-            self.server.start()
-            streams = natstopology.stream_configs("hub", self.configs)[natstopology.HUB]
-            asyncio.run(
-                ensure_streams(self.url, natsusers.ADMIN, self.creds[natsusers.ADMIN], streams)
+            if self.topology == "leaf":
+                self.cities = leaf_cities_of(self.configs, self.node_ids)
+            self.servers = start_servers(
+                self.topology, self.base, self.configs, self.creds, self.cities
             )
+            self.server = self.servers[HUB]
             for node_id in self.node_ids:
                 self.init(node_id)
             if not spawn:
@@ -165,9 +165,14 @@ class LocalFederation(FederationProbe):
             init_node(self.nodes_dir / f"{node_id}.toml", node_dir)
             self._exchange_keys(node_id)
         write_settings(
-            node_dir, NatsSettings(url=self.url, user=node_id, password=self.creds[node_id])
+            node_dir,
+            NatsSettings(url=self.url_for(node_id), user=node_id, password=self.creds[node_id]),
         )
         return node_dir
+
+    def url_for(self, node_id: str) -> str:
+        """The URL of the server the node connects to (its city's leaf server, or the hub)."""
+        return self.servers[server_for(node_id, self.configs, self.cities)].url
 
     def public_key(self, node_id: str) -> str:
         """The public key the node was initialised with (as ``node show`` prints it)."""
@@ -191,8 +196,8 @@ class LocalFederation(FederationProbe):
                 self.procs[node_id].send_signal(signal.SIGTERM)
         for node_id in list(self.procs):
             self.stop_node(node_id, timeout)
-        if self.server is not None:
-            self.server.stop()
+        for server in self.servers.values():
+            server.stop()
 
     def __enter__(self) -> Self:
         return self.start()
@@ -292,27 +297,30 @@ class LocalFederation(FederationProbe):
     # -- the server --------------------------------------------------------------------------
 
     def connection_names(self) -> set[str]:
-        """Names of the clients connected to the server now (its monitoring endpoint)."""
-        if self.server is None or self.server.http_port is None:
-            return set()
-        url = f"http://127.0.0.1:{self.server.http_port}/connz?limit=4096"
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                data = json.load(resp)
-        except (OSError, ValueError):
-            return set()
-        return {str(c.get("name", "")) for c in data.get("connections") or []}
+        """Names of the clients connected to the servers now (their monitoring endpoints)."""
+        names: set[str] = set()
+        for server in self.servers.values():
+            if server.http_port is None:
+                continue
+            url = f"http://127.0.0.1:{server.http_port}/connz?limit=4096"
+            try:
+                with urllib.request.urlopen(url, timeout=2) as resp:
+                    data = json.load(resp)
+            except (OSError, ValueError):
+                continue
+            names |= {str(c.get("name", "")) for c in data.get("connections") or []}
+        return names
 
-    def kill_server(self) -> None:
-        """SIGKILL nats-server (an outage); its store stays on disk."""
-        if self.server is not None:
-            self.server.kill()
+    def kill_server(self, name: str = HUB) -> None:
+        """SIGKILL a nats-server (an outage; the hub by default); its store stays on disk."""
+        if name in self.servers:
+            self.servers[name].kill()
 
-    def restart_server(self, timeout: float = 20.0) -> None:
-        """Start nats-server again on the same port, configuration and store."""
-        if self.server is None:
-            raise ConfigError("the federation is not started")
-        self.server.start(timeout)
+    def restart_server(self, timeout: float = 20.0, name: str = HUB) -> None:
+        """Start a nats-server again on the same port, configuration and store."""
+        if name not in self.servers:
+            raise ConfigError(f"the federation has no server {name!r}")
+        self.servers[name].start(timeout)
 
     async def admin(self) -> Client:
         """A connection as ``admin`` (every permission): craft messages, inspect streams."""
