@@ -128,7 +128,9 @@ def add_node_commands(
         "trust", parents=[common], help="trust a public key for a descendant's log"
     )
     trusted.add_argument("origin", help="the descendant node, e.g. sx.xinzhou.dingxiang")
-    trusted.add_argument("key", help='its Ed25519 public key, hex (its "node show")')
+    trusted.add_argument(
+        "key", help="its first Ed25519 public key, hex (the key it was initialised with)"
+    )
     trusted.set_defaults(handler=cmd_node_trust)
     unblock = node.add_parser(
         "unblock", parents=[common], help="let a blocked origin's records flow again"

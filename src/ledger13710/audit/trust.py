@@ -12,6 +12,11 @@ a log signed by any other key is rejected from its first checkpoint on. Keys com
 They are kept in ``trusted_keys.json`` in the node directory and pinned into the replica store
 when the node's federation process starts and when ``node trust`` runs
 (:meth:`ledger13710.replication.replica_store.ReplicaStore.configure_keys`).
+
+The key to configure is the one the descendant was initialised with: its log is checked from
+its first record, and a later key is reached through the signed rotations in the log. (A
+parent that starts out trusting only a rotated-to key would refuse the checkpoints signed
+before the rotation.)
 """
 
 from __future__ import annotations
