@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from audit_helpers import fill
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from structlog.testing import capture_logs
 
 from conftest import NODES
 from ledger13710.application.bootstrap import Node, init_node
@@ -137,6 +138,10 @@ def test_node_init_trusts_the_keys_published_in_the_node_files(tmp_path: Path) -
     assert json.loads((city / TRUSTED_FILE).read_text("utf-8")) == {COUNTY: key}
     other = init_node(nodes / "sx.taiyuan.toml", tmp_path / "taiyuan")
     assert not (other / TRUSTED_FILE).exists()  # not its descendant
+    with capture_logs() as logs:  # the county itself, set up again without its published key
+        init_node(county, tmp_path / "county")
+    (warned,) = [e for e in logs if e["event"] == "new_key_differs_from_published"]
+    assert warned["published"] == key[:16]
     county.write_text(county.read_text("utf-8").replace(key, "not-a-key"), "utf-8")
     with pytest.raises(ConfigError, match=r"\$\.node\.public_key"):
         load_node_configs(nodes)

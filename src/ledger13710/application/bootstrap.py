@@ -146,6 +146,13 @@ def init_node(config_path: Path, node_dir: Path) -> Path:
         calendar_overrides=str(cfg.calendar_overrides_path() or ""),
         public_key=create_node_key(node_dir),
     )
+    if cfg.node.public_key and cfg.node.public_key != resolved.public_key:
+        log.warning(
+            "new_key_differs_from_published", node=cfg.id, published=cfg.node.public_key[:16],
+            new=resolved.public_key[:16],
+            hint="parents trusting the published key will refuse this node's checkpoints: "
+            "publish the new key (ledger13710 node trust on each parent)",
+        )  # fmt: skip
     local = msgspec.structs.replace(cfg, node=resolved)
     (node_dir / "node.toml").write_text(dump_node_config(local), "utf-8")
     federation = load_node_configs(config_path.parent)
