@@ -25,10 +25,12 @@ def as_read(row: ChainRow) -> ChainRow:
     keeps any) becomes the bytes of what is there, so it is a finding, never a crash. A
     back-link that is not an integer is left as it is (it equals no position)."""
     seq, prev, rh, ch = row
-    return seq, prev, _bytes(rh), _bytes(ch)
+    return seq, prev, as_bytes(rh), as_bytes(ch)
 
 
-def _bytes(value: object) -> bytes:
+def as_bytes(value: object) -> bytes:
+    """A stored value as the bytes it holds (SQLite keeps any type in any column): bytes as
+    they are, anything else as its text, so a rewritten column is hashed as what is there."""
     if isinstance(value, bytes):
         return value
     return b"" if value is None else str(value).encode()

@@ -17,7 +17,7 @@ from hashlib import sha256
 from pathlib import Path
 from uuid import UUID
 
-from ledger13710.audit.chain import GENESIS, ChainRow, LogRow
+from ledger13710.audit.chain import GENESIS, ChainRow, LogRow, as_bytes
 from ledger13710.audit.store import Checkpoint, JoinedRow
 from ledger13710.audit.verify import Report, verify_log
 from ledger13710.domain.errors import InputError
@@ -61,7 +61,7 @@ class ReplicaAuditStore:
                 self.legacy += 1
                 link = sha256(prev_chain + digest).digest()
             prev_chain = link
-            yield (seq, topic, oid, version, _as_bytes(state)), (seq, prev, digest, link)
+            yield (seq, topic, oid, version, as_bytes(state)), (seq, prev, digest, link)
 
     def log_rows(self, after: int = 0) -> Iterator[LogRow]:
         """The replicated records after position ``after``, in order."""
@@ -82,7 +82,7 @@ class ReplicaAuditStore:
             "WHERE origin = ? AND originator_id = ? ORDER BY originator_version",
             (self.origin, str(originator_id)),
         ).fetchall()
-        return [(r[0], r[1], r[2], r[3], _as_bytes(r[4])) for r in rows]
+        return [(r[0], r[1], r[2], r[3], as_bytes(r[4])) for r in rows]
 
     def checkpoints(self) -> list[Checkpoint]:
         """The origin's checkpoints whose records are all replicated, smallest first."""
@@ -116,20 +116,12 @@ class ReplicaAuditStore:
         self._db.close()
 
 
-def _as_bytes(value: object) -> bytes:
-    """A column as the bytes it holds: a value rewritten with another type (SQLite keeps any)
-    is hashed as what is there, so it shows as changed rather than stopping the audit."""
-    if isinstance(value, bytes):
-        return value
-    return b"" if value is None else str(value).encode()
-
-
 def _unhex(value: object) -> bytes:
     """A stored hex hash as bytes; anything else as its text (which then matches nothing)."""
     try:
         return bytes.fromhex(str(value))
     except ValueError:
-        return _as_bytes(value)
+        return as_bytes(value)
 
 
 def verify_replica(path: Path, origin: str, trusted_keys: Sequence[str] = ()) -> Report:
