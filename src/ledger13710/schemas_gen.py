@@ -22,6 +22,7 @@ the check of a schema against its frozen copy in :mod:`ledger13710.schemas_compa
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 import pkgutil
 from datetime import datetime, timedelta, timezone
@@ -68,8 +69,24 @@ def published_types() -> dict[str, type[msgspec.Struct]]:
 
 
 def dumps(document: object) -> str:
-    """Deterministic JSON text: sorted keys, two-space indent, UTF-8 as is, final newline."""
-    return json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    """Deterministic JSON text: sorted keys, two-space indent, UTF-8 as is, final newline.
+
+    Every ``description`` is cleaned as :func:`inspect.cleandoc` does, so the text does not
+    depend on how a given msgspec release dedents docstrings (0.19 kept the indentation of a
+    docstring's later lines, 0.23 removes it).
+    """
+    return json.dumps(_cleaned(document), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def _cleaned(value: object) -> object:
+    if isinstance(value, dict):
+        return {
+            k: inspect.cleandoc(v) if k == "description" and isinstance(v, str) else _cleaned(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_cleaned(v) for v in value]
+    return value
 
 
 def type_schema(topic: str, cls: type[msgspec.Struct]) -> dict[str, Any]:

@@ -17,6 +17,12 @@ from ledger13710.replication.subjects import reply_prefix
 
 NODES = Path(__file__).resolve().parents[2] / "nodes"
 T = TypeVar("T")
+#: Seconds: the ceiling for one step that succeeds in milliseconds on an idle machine (a
+#: publish, a flush, a fetch). Generous, so that a loaded 2-core machine is not a failure;
+#: probes that expect a denial keep their short timeouts, since there a timeout is the answer.
+PATIENCE = 30
+#: Seconds: the ceiling for a condition (a record reaching another server) to come true.
+WAIT = 120.0
 
 
 def real_nodes() -> dict[str, NodeConfig]:
@@ -28,7 +34,7 @@ def real_nodes() -> dict[str, NodeConfig]:
 _OPEN: list[Client] = []
 
 
-def run(coro: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
+def run(coro: Coroutine[Any, Any, T], timeout: float = 120.0) -> T:
     """Run an async test body to completion, failing it after ``timeout`` seconds; connections
     it made with :func:`connect_as` and left open (a failed assertion) are closed after it."""
 
@@ -82,7 +88,7 @@ async def connect_as(url: str, user: str, password: str) -> Session:
         inbox_prefix=reply_prefix(user) if user != "admin" else "_I.admin",
         error_cb=on_error,
         allow_reconnect=False,
-        connect_timeout=3,
+        connect_timeout=PATIENCE,
     )
     _OPEN.append(nc)
     return Session(nc, errors)

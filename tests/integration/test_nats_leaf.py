@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pytest
 from nats.aio.msg import Msg
 from nats.js.client import JetStreamContext
-from nats_helpers import Session, connect_as, eventually, real_nodes, run
+from nats_helpers import PATIENCE, WAIT, Session, connect_as, eventually, real_nodes, run
 
 from ledger13710.replication import natstopology, natsusers
 from ledger13710.replication.server import NatsServer, ensure_streams, free_port
@@ -56,11 +56,11 @@ class Leaf:
             await admin.nc.close()
 
 
-async def _take(sub: JetStreamContext.PullSubscription, timeout: float = 3.0) -> list[Msg]:
+async def _take(sub: JetStreamContext.PullSubscription, timeout: float = PATIENCE) -> list[Msg]:
     """Fetch what is there and acknowledge it (waiting for the server's confirmation)."""
     msgs = await sub.fetch(10, timeout=timeout)
     for msg in msgs:
-        await msg.ack_sync(timeout=3)
+        await msg.ack_sync(timeout=PATIENCE)
     return msgs
 
 
@@ -99,7 +99,7 @@ def test_city_works_alone_and_the_hub_catches_up(leaf: Leaf) -> None:
 
     async def body() -> None:
         town, city, province = await leaf.at(TOWNSHIP), await leaf.at(CITY), await leaf.at("sx")
-        ack = await town.nc.jetstream().publish(events_subject(TOWNSHIP), b"e1", timeout=3)
+        ack = await town.nc.jetstream().publish(events_subject(TOWNSHIP), b"e1", timeout=PATIENCE)
         assert ack.domain == DOMAIN
         ingest = await city.nc.jetstream().pull_subscribe(
             descendants_subject(CITY), durable=consumer_name("ingest", CITY), stream=EVENTS_STREAM
@@ -109,25 +109,25 @@ def test_city_works_alone_and_the_hub_catches_up(leaf: Leaf) -> None:
         async def hub_has(n: int) -> bool:
             return await leaf.count(leaf.hub, EVENTS_STREAM) >= n
 
-        await eventually(lambda: hub_has(1), timeout=15)
+        await eventually(lambda: hub_has(1), timeout=WAIT)
         up = await province.nc.jetstream().pull_subscribe(
             descendants_subject("sx"), durable=consumer_name("ingest", "sx"), stream=EVENTS_STREAM
         )
         assert [m.data for m in await _take(up)] == [b"e1"]
 
         # Down the tree: the province writes the city's inbox at the hub; the city reads it.
-        await province.nc.jetstream().publish(inbox_subject(CITY), b"assign", timeout=3)
+        await province.nc.jetstream().publish(inbox_subject(CITY), b"assign", timeout=PATIENCE)
         inbox = await city.nc.jetstream().pull_subscribe(
             inbox_subject(CITY), durable=consumer_name("inbox", CITY), stream=INBOX_STREAM
         )
-        assert [m.data for m in await _take(inbox, timeout=10)] == [b"assign"]
+        assert [m.data for m in await _take(inbox, timeout=WAIT)] == [b"assign"]
 
         # Core request/reply crosses the link: the province asks the city for its events.
         async def answer(msg: Msg) -> None:
             await msg.respond(b"after " + msg.data)
 
         await city.nc.subscribe(fetch_subject(CITY), cb=answer)
-        await city.nc.flush(timeout=3)
+        await city.nc.flush(timeout=PATIENCE)
 
         async def asked() -> bool:
             try:
@@ -136,11 +136,11 @@ def test_city_works_alone_and_the_hub_catches_up(leaf: Leaf) -> None:
                 return False
             return reply.data == b"after 0"
 
-        await eventually(asked, timeout=10)
+        await eventually(asked, timeout=WAIT)
         await province.nc.close()
 
         leaf.hub.kill()
-        ack = await town.nc.jetstream().publish(events_subject(TOWNSHIP), b"e2", timeout=3)
+        ack = await town.nc.jetstream().publish(events_subject(TOWNSHIP), b"e2", timeout=PATIENCE)
         assert ack.seq == 2
         assert [m.data for m in await _take(ingest)] == [b"e2"]
 

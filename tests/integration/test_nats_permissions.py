@@ -22,7 +22,7 @@ from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import ConsumerConfig, DiscardPolicy, StorageType
 from nats.js.errors import NotFoundError
-from nats_helpers import Session, connect_as, real_nodes, run
+from nats_helpers import PATIENCE, Session, connect_as, real_nodes, run
 
 from ledger13710.replication import natstopology, natsusers
 from ledger13710.replication.server import NatsServer, ensure_streams, find_nats_server, free_port
@@ -135,7 +135,7 @@ def test_node_publishes_its_own_events_and_reads_back_the_last(hub: Hub) -> None
 
     async def body() -> None:
         town = await connect_as(hub.url, TOWNSHIP, hub.creds[TOWNSHIP])
-        js = town.nc.jetstream(timeout=3)
+        js = town.nc.jetstream(timeout=PATIENCE)
         ack = await js.publish(events_subject(TOWNSHIP), b"own-1", headers={"Nats-Msg-Id": "t-1"})
         assert ack.stream == EVENTS_STREAM
         last = await js.get_last_msg(EVENTS_STREAM, events_subject(TOWNSHIP), direct=True)
@@ -200,7 +200,9 @@ def test_consumers_only_on_own_subtree(hub: Hub) -> None:
 
     async def body() -> None:
         town = await connect_as(hub.url, TOWNSHIP, hub.creds[TOWNSHIP])
-        await town.nc.jetstream().publish(events_subject(TOWNSHIP), b"for-the-city", timeout=3)
+        await town.nc.jetstream().publish(
+            events_subject(TOWNSHIP), b"for-the-city", timeout=PATIENCE
+        )
         city_name = consumer_name("ingest", CITY)
         stolen = ConsumerConfig(
             name=city_name, durable_name=city_name, filter_subject=descendants_subject(CITY)
@@ -222,12 +224,14 @@ def test_consumers_only_on_own_subtree(hub: Hub) -> None:
             "config": {**stolen.as_dict(), "filter_subject": "l13710.ev.>"},
         }
         subject = f"$JS.API.CONSUMER.CREATE.{EVENTS_STREAM}.{city_name}.{descendants_subject(CITY)}"
-        reply = json.loads((await city.nc.request(subject, json.dumps(req).encode(), 3)).data)
+        reply = json.loads(
+            (await city.nc.request(subject, json.dumps(req).encode(), PATIENCE)).data
+        )
         assert reply["error"]["err_code"] == 10131, reply
         sub = await city.nc.jetstream().pull_subscribe(
             descendants_subject(CITY), durable=city_name, stream=EVENTS_STREAM
         )
-        msgs = await sub.fetch(100, timeout=3)
+        msgs = await sub.fetch(100, timeout=PATIENCE)
         assert b"for-the-city" in [m.data for m in msgs]
         assert all(m.subject.startswith("l13710.ev.sx.xinzhou.") for m in msgs)
         for m in msgs:
@@ -246,7 +250,7 @@ def test_subscribe_only_to_own_fetch_subject(hub: Hub) -> None:
         town = await connect_as(hub.url, TOWNSHIP, hub.creds[TOWNSHIP])
         await town.nc.subscribe(fetch_subject(TOWNSHIP))
         await town.nc.subscribe(fetch_subject(COUNTY))
-        await town.nc.flush(timeout=3)
+        await town.nc.flush(timeout=PATIENCE)
         err = await town.violation("subscription to")
         assert fetch_subject(COUNTY) in err
         assert all(fetch_subject(TOWNSHIP) + '"' not in e for e in town.errors)
@@ -263,10 +267,10 @@ async def _request_once_subscribed(session: Session, subject: str, data: bytes) 
     """
     for _ in range(20):
         try:
-            return await session.nc.request(subject, data, timeout=3)
+            return await session.nc.request(subject, data, timeout=PATIENCE)
         except NoRespondersError:
             await asyncio.sleep(0.1)
-    return await session.nc.request(subject, data, timeout=3)
+    return await session.nc.request(subject, data, timeout=PATIENCE)
 
 
 def test_child_replies_once_to_its_parents_fetch(hub: Hub) -> None:
@@ -286,13 +290,13 @@ def test_child_replies_once_to_its_parents_fetch(hub: Hub) -> None:
 
         await town.nc.subscribe(fetch_subject(TOWNSHIP), cb=on_fetch)
         await town.nc.subscribe(ack_subject(TOWNSHIP), cb=on_ack)
-        await town.nc.flush(timeout=3)
+        await town.nc.flush(timeout=PATIENCE)
         answer = await _request_once_subscribed(county, fetch_subject(TOWNSHIP), b"7")
         assert answer.data == b"events after 7"
         assert answer.subject.startswith(reply_prefix(COUNTY) + ".")
         await town.violation("permissions violation for publish to")
         await county.nc.publish(ack_subject(TOWNSHIP), b"ingested 7")
-        await county.nc.flush(timeout=3)
+        await county.nc.flush(timeout=PATIENCE)
         await asyncio.sleep(0.2)
         assert seen_acks == [b"ingested 7"]
         town.errors.clear()
@@ -311,7 +315,7 @@ def test_inboxes_flow_down_only(hub: Hub) -> None:
 
     async def body() -> None:
         province = await connect_as(hub.url, "sx", hub.creds["sx"])
-        await province.nc.jetstream().publish(inbox_subject(CITY), b"assign", timeout=3)
+        await province.nc.jetstream().publish(inbox_subject(CITY), b"assign", timeout=PATIENCE)
         town = await connect_as(hub.url, TOWNSHIP, hub.creds[TOWNSHIP])
         with pytest.raises(NatsTimeoutError):
             await town.nc.jetstream().publish(inbox_subject(CITY), b"upward", timeout=1)
@@ -321,7 +325,7 @@ def test_inboxes_flow_down_only(hub: Hub) -> None:
         sub = await city.nc.jetstream().pull_subscribe(
             inbox_subject(CITY), durable=name, stream=INBOX_STREAM
         )
-        msgs = await sub.fetch(10, timeout=3)
+        msgs = await sub.fetch(10, timeout=PATIENCE)
         assert [m.data for m in msgs] == [b"assign"]
         await msgs[0].ack()
         assert city.errors == []
@@ -337,7 +341,7 @@ def test_integrator_reads_the_public_mirror_and_writes_nothing(hub: Hub) -> None
 
     async def body() -> None:
         town = await connect_as(hub.url, TOWNSHIP, hub.creds[TOWNSHIP])
-        await town.nc.jetstream().publish(events_subject(TOWNSHIP), b"{}", timeout=3)
+        await town.nc.jetstream().publish(events_subject(TOWNSHIP), b"{}", timeout=PATIENCE)
         await town.nc.close()
         errors: list[str] = []
 
@@ -346,11 +350,11 @@ def test_integrator_reads_the_public_mirror_and_writes_nothing(hub: Hub) -> None
 
         nc = await nats.connect(
             hub.url, user=natsusers.INTEGRATOR, password=hub.creds[natsusers.INTEGRATOR],
-            error_cb=on_error, allow_reconnect=False, connect_timeout=3,
+            error_cb=on_error, allow_reconnect=False, connect_timeout=PATIENCE,
         )  # fmt: skip
         js = nc.jetstream(timeout=2)
         sub = await js.pull_subscribe(f"l13710.ev.{COUNTY}.>", "desk", stream=PUBLIC_STREAM)
-        msgs = await sub.fetch(1, timeout=5)
+        msgs = await sub.fetch(1, timeout=PATIENCE)
         assert [events_subject(TOWNSHIP)] == [m.subject for m in msgs]
         await msgs[0].ack()
         with pytest.raises(NatsTimeoutError):

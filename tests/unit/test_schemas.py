@@ -80,6 +80,16 @@ def test_schemas_match_the_code() -> None:
     assert schemas_gen.drifted(SCHEMAS, schemas_gen.render_all(GOLDEN / "schemas")) == []
 
 
+def test_descriptions_do_not_depend_on_how_msgspec_dedents_docstrings() -> None:
+    """A docstring's later lines come out the same whether or not the library dedented them
+    (msgspec 0.19 kept their indentation, 0.23 removes it), at any depth of the document."""
+    kept = {"a": [{"description": "First line.\n\n    Second line,\n    third."}]}
+    removed = {"a": [{"description": "First line.\n\nSecond line,\nthird."}]}
+    assert schemas_gen.dumps(kept) == schemas_gen.dumps(removed)
+    assert "Second line,\\nthird." in schemas_gen.dumps(kept)
+    assert schemas_gen.dumps({"title": "  kept  "}) == '{\n  "title": "  kept  "\n}\n'
+
+
 def test_generation_is_deterministic_and_sorted() -> None:
     """Two runs give the same text; keys are sorted and every file ends with one newline."""
     first, second = schemas_gen.render_all(), schemas_gen.render_all()

@@ -1,0 +1,106 @@
+"""CLI start-up benchmark: ``ledger13710 item show`` against ``python -c pass``, same run.
+
+A supervisor runs dozens of commands a day, so what a command costs before it does anything
+matters. This makes a province node (``node init`` from ``nodes/sx.toml``) with one registered
+item, then alternates, ``--runs`` times each:
+
+- **baseline**: ``python -c pass`` with the same interpreter (the floor nothing can beat);
+- **ours**: ``ledger13710 item show <number>`` through the installed console script.
+
+It prints the median wall time of each, the difference (the aim: within 0.3 s of the
+baseline) and the ratio. ``python -X importtime -m ledger13710.cli ...`` shows where the time
+goes when the difference grows.
+
+Usage::
+
+    python scripts/bench_startup.py [--runs 15] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NOW = "2016-10-20T09:00"
+
+
+def cli() -> str:
+    """The installed ``ledger13710`` console script beside this interpreter."""
+    found = Path(sys.executable).with_name("ledger13710")
+    if found.exists():
+        return str(found)
+    on_path = shutil.which("ledger13710")
+    if on_path is None:
+        raise SystemExit("bench_startup: no ledger13710 command: install the package first")
+    return on_path
+
+
+def run(args: list[str], env: dict[str, str]) -> float:
+    """Seconds one command takes, wall clock; it must succeed."""
+    start = time.perf_counter()
+    subprocess.run(args, env=env, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def prepare(env: dict[str, str]) -> str:
+    """A province node with one registered item; its number."""
+    command = cli()
+    subprocess.run(
+        [command, "node", "init", "--config", str(ROOT / "nodes" / "sx.toml")],
+        env=env, check=True, capture_output=True,
+    )  # fmt: skip
+    out = subprocess.run(
+        [command, "item", "register", "--json", "--actor", "sx-general-office-sup1",
+         "--title", "定襄北收费站车道拓宽", "--source", "key_work", "--board", "key-work",
+         "--severity", "major", "--raising-unit", "sx/general-office",
+         "--lead-unit", "sx/transport"],
+        env=env, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    number: str = json.loads(out.stdout)["number"]
+    return number
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print its figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15, help="runs of each command")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        node_dir = Path(tmp) / "sx"
+        env = {**os.environ, "LEDGER13710_DIR": str(node_dir), "LEDGER13710_NOW": NOW}
+        number = prepare(env)
+        baseline: list[float] = []
+        ours: list[float] = []
+        for _ in range(args.runs):
+            baseline.append(run([sys.executable, "-c", "pass"], env))
+            ours.append(run([cli(), "item", "show", number], env))
+    base, mine = statistics.median(baseline), statistics.median(ours)
+    figures = {
+        "runs": args.runs,
+        "python_pass_s": round(base, 4),
+        "item_show_s": round(mine, 4),
+        "difference_s": round(mine - base, 4),
+        "ratio": round(mine / base, 2),
+    }
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        print(f"python -c pass:          {base:.3f} s (median of {args.runs})")
+        print(f"ledger13710 item show:   {mine:.3f} s (median of {args.runs})")
+        print(f"difference:              {mine - base:+.3f} s (aim: within 0.300 s)")
+        print(f"ratio:                   {mine / base:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
