@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import random
 import re
 import shutil
 import signal
@@ -60,12 +61,25 @@ def find_nats_server() -> Path:
     return path
 
 
+#: Ports handed out for servers: below Linux's ephemeral range (32768-60999 by default), from
+#: which the kernel takes the local port of every outgoing connection. A port picked inside it
+#: can be taken by some client's connection before the server binds it (seen on a loaded
+#: machine running several test suites at once); below it, only another bind can take it.
+_SERVER_PORTS = range(20000, 32768)
+_pick = random.SystemRandom()
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A TCP port on 127.0.0.1 that nothing listens on right now, outside the ephemeral range."""
+    for _ in range(200):
+        port = _pick.choice(_SERVER_PORTS)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise ConfigError("no free TCP port on 127.0.0.1 between 20000 and 32767")
 
 
 def _accepts(port: int) -> bool:
