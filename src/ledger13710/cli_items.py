@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from ledger13710 import cli_render as show
 from ledger13710.application.bootstrap import open_node, parse_time
 from ledger13710.application.ledger import LedgerApp
 from ledger13710.domain.errors import InputError
+from ledger13710.domain.policy import end_of_day
 from ledger13710.domain.state import ItemState
 from ledger13710.domain.types import Severity, Source
 from ledger13710.projections.labels import STATE_ZH
@@ -55,11 +57,18 @@ def _show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _due(text: str, what: str) -> datetime:
+    """A due time from the command line: a date alone means the END of that local day
+    (23:59:59 Shanghai), like every clock the policy computes; a date-time is taken as it is."""
+    value = parse_time(text, what)
+    return value if "T" in text or " " in text.strip() else end_of_day(value.date())
+
+
 def _milestone(text: str) -> tuple[str, Any]:
     title, sep, when = text.rpartition("@")
     if not sep or not title.strip():
         raise InputError(f"bad --milestone {text!r}: use 'title@2016-12-01'")
-    return title.strip(), parse_time(when, "milestone date")
+    return title.strip(), _due(when, "milestone date")
 
 
 def _register(app: LedgerApp, a: argparse.Namespace) -> ItemState:
@@ -71,7 +80,7 @@ def _register(app: LedgerApp, a: argparse.Namespace) -> ItemState:
 
 
 def _extend(app: LedgerApp, a: argparse.Namespace) -> ItemState:
-    until = parse_time(a.until, "--until") if a.until else None
+    until = _due(a.until, "--until") if a.until else None
     if a.approve or a.deny:
         return app.decide_extension(
             a.number, actor=a.actor, clock=a.clock, approve=a.approve, reason=a.reason,
@@ -88,7 +97,7 @@ def _plan(app: LedgerApp, a: argparse.Namespace) -> ItemState:
     return app.plan(
         a.number, actor=a.actor, reason=a.reason,
         milestones=[_milestone(m) for m in a.milestone or []],
-        target_at=parse_time(a.target, "--target"),
+        target_at=_due(a.target, "--target"),
     )  # fmt: skip
 
 
@@ -129,7 +138,7 @@ ARGS: dict[str, list[tuple[str, dict[str, Any]]]] = {
     ],
     "extend": [
         ("--clock", {"required": True, "help": "deploy, feedback, resolve, milestone-N"}),
-        ("--until", {"help": "requested (or approved) due time"}),
+        ("--until", {"help": "requested (or approved) due time; a date alone means its end"}),
         ("--reason", {"default": ""}),
         ("--approve", {"action": "store_true"}),
         ("--deny", {"action": "store_true"}),

@@ -146,12 +146,12 @@ def test_every_lifecycle_command_moves_the_item_as_expected(story: Story) -> Non
     numbers = {"register": "sx-2016-0001", "register_b": "sx-2016-0002", "sub": "sx-2016-0002-1"}
     assert numbers == {k: o[k]["number"] for k in numbers}
     assert "resolve" in o["ask1"]["pending_extensions"]
-    resolve_due = "2016-10-30T00:00:00+08:00"
+    resolve_due = "2016-10-30T23:59:59+08:00"  # a date alone: the end of that day
     assert resolve_due == o["approve"]["deadlines"]["resolve"]["due_at"]
     assert resolve_due == o["deny"]["deadlines"]["resolve"]["due_at"]
     counters = {"extensions_requested": 2, "extensions_granted": 1, "urges": 1, "returns": 1}
     assert counters == {k: o["close"][k] for k in counters}
-    milestone = {"title_due": "2016-11-01T00:00:00+08:00", "met": "2016-10-31T10:00:00+08:00"}
+    milestone = {"title_due": "2016-11-01T23:59:59+08:00", "met": "2016-10-31T10:00:00+08:00"}
     assert milestone == {
         "title_due": o["plan"]["deadlines"]["milestone-1"]["due_at"],
         "met": o["milestone"]["met"]["milestone-1"],

@@ -248,6 +248,32 @@ def test_catch_up_after_a_two_day_outage(
     assert {False} == {e.late for e in fb}
 
 
+def test_catch_up_after_nine_months_records_one_skip_per_clock_not_a_flood(
+    node: Node, engine: ReminderEngine, clock: ManualClock
+) -> None:
+    """Back after nine months with every clock long overdue (about 270 daily notices missed per
+    clock): each clock gets one summary skip for its missed notices, one for its before-due
+    reminder and one latest notice, so the log grows by a bounded number of records."""
+    number = register(node)
+    step(engine, clock, at("2016-10-20T10:00"))
+    before = node.app.recorder.max_notification_id() or 0
+    step(engine, clock, at("2017-07-20T10:00"))
+    events = [e for e in reminder_events(node) if e.number == number]
+    skips = [e for e in events if isinstance(e, rev.ReminderSkipped)]
+    overdue_skips = [e for e in skips if e.kind == "overdue"]
+    clocks = {e.clock for e in skips}
+    assert clocks == {"deploy", "feedback", "resolve"}
+    assert len(overdue_skips) == len(clocks)
+    assert len(skips) == 2 * len(clocks)  # the before-due reminder and the missed notices
+    assert all(" were missed; only notice " in e.reason for e in overdue_skips)
+    latest = {(e.clock, e.occurrence) for e in sent(node, number) if e.kind == "overdue"}
+    assert {c for c, _ in latest} == clocks
+    assert all(k > 200 for _, k in latest)
+    grown = (node.app.recorder.max_notification_id() or 0) - before
+    # per clock: two skips, one intent, one ReminderSent per recipient (lead unit, supervisors)
+    assert grown == len(clocks) * (3 + len(LEAD) + len(SUPERVISORS))
+
+
 def test_catch_up_sends_a_useful_missed_reminder_late(
     node: Node, engine: ReminderEngine, clock: ManualClock
 ) -> None:

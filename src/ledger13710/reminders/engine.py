@@ -14,7 +14,9 @@ aggregate version and the loser backs off.
 
 After downtime the engine catches up: a before-due reminder whose clock is not yet due goes out
 marked late; one whose clock is already due is recorded as skipped (the overdue notice covers
-it); of several overdue notices missed, the earlier are recorded as skipped and the latest goes.
+it); of several overdue notices missed, the latest goes and the earlier are recorded as ONE
+skip (at the first missed occurrence, naming how many), never one per missed repetition: a node
+back from months away does not flood its log, its parents and its integrators.
 """
 
 from __future__ import annotations
@@ -52,6 +54,16 @@ from ledger13710.reminders.send import Sender
 from ledger13710.reminders.settings import DirectorySource, EngineSettings, TickReport
 
 log = get_logger("ledger13710.reminders")
+
+
+def _superseded(first: int, latest: int) -> str:
+    """The reason recorded once for overdue notices ``first`` .. ``latest - 1``, never sent."""
+    if latest - first == 1:
+        return f"superseded: overdue notice {latest} was due by then"
+    return (
+        f"superseded: overdue notices {first}-{latest - 1} ({latest - first}) were missed; "
+        f"only notice {latest} goes"
+    )
 
 
 class ReminderEngine:
@@ -183,11 +195,7 @@ class ReminderEngine:
         if row.kind == "overdue" and row.due_at is not None:
             latest = latest_overdue(row.due_at, now, repeat)
             if latest > row.occurrence:
-                for k in range(row.occurrence, latest):
-                    missed = replace(
-                        row, occurrence=k, planned_at=overdue_at(row.due_at, k, repeat)
-                    )
-                    self._skip(missed, item, "superseded: a later overdue notice was due", rep)
+                self._skip(row, item, _superseded(row.occurrence, latest), rep)
                 new = self.index.planned(
                     row.item,
                     row.clock,
