@@ -59,10 +59,10 @@ from bench_append_stock import (
     set_synchronous,
 )
 from ledger13710 import logging as ledger_logging
-from ledger13710.application.bootstrap import init_node, open_node
-from ledger13710.config import load_node_config
+from ledger13710.config.node import load_node_config
 from ledger13710.domain.clock import ManualClock
 from ledger13710.domain.types import SHANGHAI
+from ledger13710.node.bootstrap import init_node, open_node
 
 ROOT = Path(__file__).resolve().parents[1]
 NODE_CONFIG = ROOT / "nodes" / "sx.toml"

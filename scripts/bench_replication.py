@@ -41,14 +41,14 @@ from typing import Any
 from nats.js.api import StorageType, StreamConfig
 
 from ledger13710 import logging as ledger_logging
-from ledger13710.application.bootstrap import open_node, parse_time
 from ledger13710.audit.checkpoints import make_checkpoint
 from ledger13710.domain.clock import ManualClock
-from ledger13710.reminders.wiring import close_engine, engine_for
-from ledger13710.replication.envelope import Record, headers_of
-from ledger13710.replication.localfed import LocalFederation
-from ledger13710.replication.natstopology import DUPLICATE_WINDOW
+from ledger13710.log.record import Record, headers_of
+from ledger13710.node.bootstrap import open_node, parse_time
+from ledger13710.node.reminders import close_engine, engine_for
+from ledger13710.replication.nats.topology import DUPLICATE_WINDOW
 from ledger13710.replication.publisher import read_log
+from ledger13710.testing.localfed import LocalFederation
 
 PROVINCE, TOWNSHIP = "sx", "sx.xinzhou.dingxiang.jinchang"
 SUPERVISOR = "sx-xinzhou-dingxiang-jinchang-party-office-sup1"

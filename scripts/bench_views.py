@@ -2,7 +2,7 @@
 
 1. **Generate** ``--events`` item events (default 200,000; run ``--events 1000000`` for the
    full figure) with the domain's own :class:`~ledger13710.domain.item.Item` commands, spread
-   over the townships and counties of a synthetic province (``ledger13710.synthetic.plan``),
+   over the townships and counties of a synthetic province (``ledger13710.testing.synthetic.plan``),
    and apply them as ``read_log``-compatible records to a province node's ``replicas.sqlite``
    through :meth:`ReplicaStore.apply` (the path NATS replication takes). Each item goes
    register+assign → deploy → feedback → progress → resolve, and most are closed out, in waves.
@@ -61,22 +61,22 @@ from typing import Any
 
 import msgspec
 
-from ledger13710.application.bootstrap import init_node, open_node
 from ledger13710.application.mapper import decode_event, encode_event, topic_of
-from ledger13710.audit.chain import GENESIS, chain_next
 from ledger13710.domain.clock import ManualClock
 from ledger13710.domain.item import Item
 from ledger13710.domain.types import SHANGHAI, Deadline
+from ledger13710.log.chain import GENESIS, chain_next
+from ledger13710.log.record import Record, make_record
 from ledger13710.logging import configure
+from ledger13710.node.bootstrap import init_node, open_node
 from ledger13710.projections import rows, schema
 from ledger13710.projections.projector import Projector
 from ledger13710.projections.queries import LedgerQuery, ledger_page
 from ledger13710.projections.session import open_views
 from ledger13710.projections.source import EventSource
 from ledger13710.projections.store import PRAGMAS, VIEWS_FILE, Params, ReadStore
-from ledger13710.replication.envelope import Record, make_record
 from ledger13710.replication.replica_store import ReplicaStore
-from ledger13710.synthetic import plan
+from ledger13710.testing.synthetic import plan
 
 ROOT = Path(__file__).resolve().parents[1]
 START = datetime(2016, 1, 4, 9, 0, tzinfo=SHANGHAI)

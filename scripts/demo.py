@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ledger13710.replication.localfed import CliError, LocalFederation, ledger_command
+from ledger13710.testing.localfed import CliError, LocalFederation, ledger_command
 
 CITIES = [
     "taiyuan", "datong", "yangquan", "changzhi", "jincheng", "shuozhou",

@@ -1,4 +1,4 @@
-"""Write a full-size synthetic province as node TOML files: see ledger13710.synthetic."""
+"""Write a full-size synthetic province as node TOML files: see ledger13710.testing.synthetic."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from ledger13710.domain.errors import LedgerError
-from ledger13710.synthetic import generate
+from ledger13710.testing.synthetic import generate
 
 
 def main(argv: list[str] | None = None) -> int:

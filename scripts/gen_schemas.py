@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ledger13710 import schemas_gen
+from ledger13710.contract import schemas as schemas_gen
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = ROOT / "schemas"

@@ -9,10 +9,10 @@ from pathlib import Path
 import msgspec
 from test_cli import CO, HEAD, NODES, OP, SUP, Story, ok, run
 
-from ledger13710.application.bootstrap import open_node
 from ledger13710.audit.store import open_audit_store
 from ledger13710.domain.clock import ManualClock
 from ledger13710.domain.types import SHANGHAI
+from ledger13710.node.bootstrap import open_node
 from ledger13710.replication.publisher import read_log
 from ledger13710.replication.replica_store import ReplicaStore
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 from test_cli import NODES, ok, run
 
-from ledger13710.application.bootstrap import init_node, open_node
 from ledger13710.audit.checkpoints import make_checkpoint
 from ledger13710.audit.store import open_audit_store
 from ledger13710.audit.trust import trust
-from ledger13710.config import load_node_configs
+from ledger13710.config.node import load_node_configs
+from ledger13710.node.bootstrap import init_node, open_node
 from ledger13710.replication.publisher import read_log
 from ledger13710.replication.replica_store import ReplicaStore
 

@@ -13,10 +13,10 @@ from typing import Any
 import msgspec
 import pytest
 
-from ledger13710.application.bootstrap import open_node
-from ledger13710.application.directory_store import ERASED_NAME
+from ledger13710.config.directory_store import ERASED_NAME
 from ledger13710.domain.clock import ManualClock
 from ledger13710.domain.types import SHANGHAI
+from ledger13710.node.bootstrap import open_node
 
 SCRIPT = Path(sys.executable).parent / "ledger13710"
 NODES = Path(__file__).resolve().parents[2] / "nodes"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import nats
 
-from ledger13710.replication import natsusers
-from ledger13710.replication.server import NatsServer, free_port
+from ledger13710.replication.nats import users as natsusers
+from ledger13710.replication.nats.server import NatsServer, free_port
 from ledger13710.replication.subjects import EVENTS_STREAM, INBOX_STREAM
 
 CLI = str(Path(sys.executable).parent / "ledger13710")

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from ledger13710.config import load_node_configs
-from ledger13710.replication.localfed import DEFAULT_NODES_DIR, CliError, LocalFederation
+from ledger13710.config.node import load_node_configs
+from ledger13710.testing.localfed import DEFAULT_NODES_DIR, CliError, LocalFederation
 
 SX, CITY, COUNTY, TOWN = "sx", "sx.xinzhou", "sx.xinzhou.dingxiang", "sx.xinzhou.dingxiang.jinchang"
 TIERS = [SX, CITY, COUNTY, TOWN]

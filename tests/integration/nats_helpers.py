@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import nats
 from nats.aio.client import Client
 
-from ledger13710.config import NodeConfig, load_node_configs
+from ledger13710.config.node import NodeConfig, load_node_configs
 from ledger13710.replication.subjects import reply_prefix
 
 NODES = Path(__file__).resolve().parents[2] / "nodes"

@@ -12,11 +12,11 @@ from audit_helpers import Tamper, audit_template
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger13710.application.bootstrap import open_node
 from ledger13710.audit.store import open_audit_store
 from ledger13710.audit.verify import Report, verify_log
 from ledger13710.domain.clock import ManualClock
 from ledger13710.domain.types import SHANGHAI
+from ledger13710.node.bootstrap import open_node
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ledger13710.application.directory_store import ERASED_NAME, DirectoryStore
-from ledger13710.config import load_node_config
+from ledger13710.config.directory_store import ERASED_NAME, DirectoryStore
+from ledger13710.config.node import load_node_config
 from ledger13710.domain.directory import Contact, Unit
 from ledger13710.domain.errors import InputError, NotFoundError
 from ledger13710.domain.types import Tier

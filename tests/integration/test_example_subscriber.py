@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from ledger13710.config import load_node_configs
-from ledger13710.replication import natsusers
-from ledger13710.replication.localfed import DEFAULT_NODES_DIR, LocalFederation
+from ledger13710.config.node import load_node_configs
+from ledger13710.replication.nats import users as natsusers
 from ledger13710.replication.subjects import PUBLIC_STREAM
+from ledger13710.testing.localfed import DEFAULT_NODES_DIR, LocalFederation
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "example_subscriber.py"
 SX, CITY, COUNTY = "sx", "sx.xinzhou", "sx.xinzhou.dingxiang"

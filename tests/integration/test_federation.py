@@ -32,7 +32,7 @@ from federation_helpers import (
     wait_replicated,
 )
 
-from ledger13710.replication.localfed import LocalFederation
+from ledger13710.testing.localfed import LocalFederation
 
 
 def resolve_up(fed: LocalFederation) -> None:

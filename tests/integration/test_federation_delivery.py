@@ -33,11 +33,10 @@ from federation_helpers import (
     wait_state,
 )
 
-from ledger13710.application.bootstrap import init_node, open_node, parse_time
 from ledger13710.application.inbound import Assignment, accept
 from ledger13710.domain.clock import ManualClock
-from ledger13710.replication.envelope import H_MSG_ID, headers_of
-from ledger13710.replication.localfed import DEFAULT_NODES_DIR, LocalFederation
+from ledger13710.log.record import H_MSG_ID, headers_of
+from ledger13710.node.bootstrap import init_node, open_node, parse_time
 from ledger13710.replication.publisher import PUBLISHED
 from ledger13710.replication.replica_store import ReplicaStore
 from ledger13710.replication.subjects import (
@@ -46,6 +45,7 @@ from ledger13710.replication.subjects import (
     events_subject,
     inbox_subject,
 )
+from ledger13710.testing.localfed import DEFAULT_NODES_DIR, LocalFederation
 
 # --- c. the same assignment twice ----------------------------------------------------------------
 

@@ -32,8 +32,8 @@ from federation_helpers import (
     wait_replicated,
 )
 
-from ledger13710.replication.localfed import LocalFederation
-from ledger13710.replication.natstopology import HUB, domain_of
+from ledger13710.replication.nats.topology import HUB, domain_of
+from ledger13710.testing.localfed import LocalFederation
 
 CATCH_UP = 150.0  # seconds: the hub's source retry backoff after it restarts
 

@@ -30,9 +30,9 @@ from federation_helpers import (
     wait_replicated,
 )
 
-from ledger13710.application.bootstrap import open_node, parse_time
 from ledger13710.domain.clock import ManualClock
-from ledger13710.replication.localfed import LocalFederation
+from ledger13710.node.bootstrap import open_node, parse_time
+from ledger13710.testing.localfed import LocalFederation
 
 
 def load(fed: LocalFederation, node: str, count: int, pause: float) -> None:

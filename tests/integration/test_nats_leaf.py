@@ -16,8 +16,9 @@ from nats.aio.msg import Msg
 from nats.js.client import JetStreamContext
 from nats_helpers import PATIENCE, WAIT, Session, connect_as, eventually, real_nodes, run
 
-from ledger13710.replication import natstopology, natsusers
-from ledger13710.replication.server import NatsServer, ensure_streams, free_port
+from ledger13710.replication.nats import topology as natstopology
+from ledger13710.replication.nats import users as natsusers
+from ledger13710.replication.nats.server import NatsServer, ensure_streams, free_port
 from ledger13710.replication.subjects import (
     EVENTS_STREAM,
     INBOX_STREAM,

@@ -24,8 +24,14 @@ from nats.js.api import ConsumerConfig, DiscardPolicy, StorageType
 from nats.js.errors import NotFoundError
 from nats_helpers import PATIENCE, Session, connect_as, real_nodes, run
 
-from ledger13710.replication import natstopology, natsusers
-from ledger13710.replication.server import NatsServer, ensure_streams, find_nats_server, free_port
+from ledger13710.replication.nats import topology as natstopology
+from ledger13710.replication.nats import users as natsusers
+from ledger13710.replication.nats.server import (
+    NatsServer,
+    ensure_streams,
+    find_nats_server,
+    free_port,
+)
 from ledger13710.replication.subjects import (
     EVENTS_STREAM,
     INBOX_STREAM,

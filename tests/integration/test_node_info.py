@@ -9,10 +9,10 @@ import msgspec
 import nats
 
 from ledger13710.audit.keys import signature_ok
-from ledger13710.replication import natsusers
-from ledger13710.replication.daemon import NodeInfo
-from ledger13710.replication.localfed import LocalFederation
+from ledger13710.node.daemon import NodeInfo
+from ledger13710.replication.nats import users as natsusers
 from ledger13710.replication.subjects import info_subject
+from ledger13710.testing.localfed import LocalFederation
 
 CITY = "sx.xinzhou"
 CADENCE = ["--checkpoint-every-events", "1", "--checkpoint-check-seconds", "0.2"]

@@ -7,17 +7,17 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from ledger13710.application.bootstrap import Node
-from ledger13710.config import HttpGatewaySection, SmppGatewaySection
+from ledger13710.config.node import HttpGatewaySection, SmppGatewaySection
 from ledger13710.domain import reminder_events as rev
 from ledger13710.domain.clock import ManualClock
 from ledger13710.domain.types import SHANGHAI
+from ledger13710.node.bootstrap import Node
+from ledger13710.node.reminders import close_engine, engine_for
 from ledger13710.reminders.alerts import active_alerts
 from ledger13710.reminders.gateways.base import GatewayError, Sms
 from ledger13710.reminders.gateways.http import HttpGateway
 from ledger13710.reminders.gateways.smpp import SmppGateway
-from ledger13710.reminders.standins import HttpProviderStandin, SmscStandin
-from ledger13710.reminders.wiring import close_engine, engine_for
+from ledger13710.testing.standins import HttpProviderStandin, SmscStandin
 
 MakeNode = Callable[..., Node]
 SUP = "sx-general-office-sup1"

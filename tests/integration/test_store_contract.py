@@ -10,7 +10,6 @@ from typing import Any
 import msgspec
 import pytest
 
-from ledger13710.application.bootstrap import Node
 from ledger13710.application.ledger import LedgerApp
 from ledger13710.domain import events as ev
 from ledger13710.domain.clock import ManualClock
@@ -25,6 +24,7 @@ from ledger13710.domain.item import item_id
 from ledger13710.domain.snapshot import ItemSnapshot
 from ledger13710.domain.state import ItemState, State, evolve
 from ledger13710.domain.types import SHANGHAI
+from ledger13710.node.bootstrap import Node
 
 Reopen = Callable[[Node], Node]
 

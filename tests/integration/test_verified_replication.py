@@ -23,13 +23,13 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from federation_helpers import COUNTY, NOW, SX, TOWN, WAIT, local_item, local_roles, wait_replicated
 
-from ledger13710.audit.chain import chain_next, record_digest
 from ledger13710.audit.keys import public_hex, sign
 from ledger13710.audit.store import Checkpoint, open_audit_store
-from ledger13710.replication.envelope import H_KIND, H_MSG_ID, KIND_CHECKPOINT
-from ledger13710.replication.localfed import LocalFederation
+from ledger13710.log.chain import chain_next, record_digest
+from ledger13710.log.record import H_KIND, H_MSG_ID, KIND_CHECKPOINT
 from ledger13710.replication.publisher import PUBLISHED
 from ledger13710.replication.subjects import events_subject
+from ledger13710.testing.localfed import LocalFederation
 
 PARENTS = (COUNTY, SX)
 CADENCE = ["--checkpoint-every-events", "1", "--checkpoint-check-seconds", "0.2"]

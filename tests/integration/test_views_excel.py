@@ -9,8 +9,8 @@ from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
 
-from ledger13710.application.bootstrap import Node
 from ledger13710.domain.clock import ManualClock
+from ledger13710.node.bootstrap import Node
 from ledger13710.projections import excel
 from ledger13710.projections.importer import import_ledger
 from ledger13710.projections.queries import LedgerQuery, ledger_page

@@ -13,13 +13,13 @@ from typing import Any
 
 import msgspec
 
-from ledger13710.calendars import load_calendar
+from ledger13710.config.calendars import load_calendar
+from ledger13710.config.policies import load_builtin_policy
 from ledger13710.domain import events as ev
 from ledger13710.domain.item import ALLOWED, PART_ACTIONS, Item, allowed_actions
 from ledger13710.domain.snapshot import project_item
 from ledger13710.domain.state import FINISHED, PLAN_TARGET, ItemState, State, evolve
 from ledger13710.domain.types import SHANGHAI, Clock, Deadline, Severity
-from ledger13710.policies import load_builtin_policy
 
 POLICY = load_builtin_policy("13710-v1")
 CALENDAR = load_calendar()

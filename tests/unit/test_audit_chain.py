@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger13710.audit.chain import GENESIS, ChainError, link, record_digest, verify_next
-from ledger13710.replication.envelope import make_record, record_hash
+from ledger13710.log.chain import GENESIS, ChainError, link, record_digest, verify_next
+from ledger13710.log.record import make_record, record_hash
 
 texts = st.text(min_size=1, max_size=20)
 

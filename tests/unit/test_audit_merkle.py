@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger13710.audit.merkle import (
+from ledger13710.log.merkle import (
     EMPTY_ROOT,
     CompactRange,
     MerkleTree,

@@ -11,7 +11,7 @@ import pytest
 import structlog
 from structlog.testing import capture_logs
 
-from ledger13710.calendars import (
+from ledger13710.config.calendars import (
     FALLBACK_EXPLANATION,
     load_calendar,
     package_version,

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from ledger13710.config import (
+from ledger13710.config.dump import dump_node_config
+from ledger13710.config.node import (
     load_node_config,
     load_node_configs,
 )
-from ledger13710.config_dump import dump_node_config
 from ledger13710.domain.errors import ConfigError
 from ledger13710.domain.types import Tier
 

@@ -10,7 +10,8 @@ from typing import Any
 import msgspec
 import pytest
 
-from ledger13710 import schemas_compat, schemas_gen
+from ledger13710.contract import compat as schemas_compat
+from ledger13710.contract import schemas as schemas_gen
 from ledger13710.domain.upcasting import UPCASTERS, decode_any
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from ledger13710.config import NodeConfig, load_node_configs
+from ledger13710.config.node import NodeConfig, load_node_configs
 from ledger13710.domain.errors import ConfigError
-from ledger13710.replication import natsrender, natstopology, natsusers
+from ledger13710.replication.nats import render as natsrender
+from ledger13710.replication.nats import topology as natstopology
+from ledger13710.replication.nats import users as natsusers
 from ledger13710.replication.subjects import EVENTS_STREAM, INBOX_STREAM, PUBLIC_STREAM
 
 NODES = Path(__file__).resolve().parents[2] / "nodes"

@@ -9,17 +9,17 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from ledger13710.calendars import load_calendar
-from ledger13710.domain.calendar import WorkCalendar
-from ledger13710.domain.errors import ConfigError, InputError
-from ledger13710.domain.policy import Policy, add_months, end_of_day, parse_duration, parse_policy
-from ledger13710.domain.types import SHANGHAI, Clock, Deadline, Severity
-from ledger13710.policies import (
+from ledger13710.config.calendars import load_calendar
+from ledger13710.config.policies import (
     builtin_policy_names,
     load_builtin_policy,
     load_policy,
     load_policy_file,
 )
+from ledger13710.domain.calendar import WorkCalendar
+from ledger13710.domain.errors import ConfigError, InputError
+from ledger13710.domain.policy import Policy, add_months, end_of_day, parse_duration, parse_policy
+from ledger13710.domain.types import SHANGHAI, Clock, Deadline, Severity
 
 CAL = load_calendar()
 CALENDAR = load_builtin_policy("builtin:13710-v1")

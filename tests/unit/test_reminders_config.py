@@ -7,10 +7,10 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from ledger13710.config import RemindersSection, load_node_config
-from ledger13710.config_dump import dump_node_config
+from ledger13710.config.dump import dump_node_config
+from ledger13710.config.node import RemindersSection, load_node_config
 from ledger13710.domain.errors import ConfigError
-from ledger13710.reminders.wiring import settings_of
+from ledger13710.node.reminders import settings_of
 
 NODES = Path(__file__).resolve().parents[2] / "nodes"
 

@@ -13,11 +13,11 @@ from uuid import UUID
 
 import pytest
 
-from ledger13710 import schemas_gen
+from ledger13710.contract import schemas as schemas_gen
 from ledger13710.domain.events import EVENT_TYPES
 from ledger13710.domain.snapshot import ItemSnapshot
 from ledger13710.domain.upcasting import Upcasters
-from ledger13710.replication import envelope as env
+from ledger13710.log import record as env
 from ledger13710.replication import subjects as sj
 
 ROOT = Path(__file__).resolve().parents[2]

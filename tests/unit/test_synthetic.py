@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from ledger13710.config import check_node_config, load_node_configs
+from ledger13710.config.node import check_node_config, load_node_configs
 from ledger13710.domain.errors import InputError
-from ledger13710.synthetic import generate, plan, summarise
+from ledger13710.testing.synthetic import generate, plan, summarise
 
 
 def test_small_province_counts_and_loads(tmp_path: Path) -> None:

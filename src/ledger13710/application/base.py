@@ -22,8 +22,8 @@ from eventsourcing.persistence import (
 )
 
 from ledger13710.application.mapper import MsgspecMapper
-from ledger13710.audit.recorders import chained_process_recorder
-from ledger13710.boards import Board
+from ledger13710.application.recorders import chained_process_recorder
+from ledger13710.config.boards import Board
 from ledger13710.domain import events as ev
 from ledger13710.domain.calendar import WorkCalendar
 from ledger13710.domain.clock import Clock

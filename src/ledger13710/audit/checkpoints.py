@@ -30,14 +30,14 @@ from ledger13710.audit.keys import (
     sign,
     signing_key,
 )
-from ledger13710.audit.merkle import CompactRange, leaf_hash
 from ledger13710.audit.store import AuditStore, Checkpoint, open_audit_store
-from ledger13710.config_dump import dump_node_config
+from ledger13710.config.dump import dump_node_config
 from ledger13710.domain.errors import ConflictError
+from ledger13710.log.merkle import CompactRange, leaf_hash
 from ledger13710.logging import get_logger
 
 if TYPE_CHECKING:
-    from ledger13710.application.bootstrap import Node
+    from ledger13710.node.bootstrap import Node
 
 log = get_logger("ledger13710.audit")
 

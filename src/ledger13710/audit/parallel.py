@@ -21,10 +21,10 @@ from hashlib import sha256
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from ledger13710.audit.chain import GENESIS, as_read
-from ledger13710.audit.merkle import CompactRange
 from ledger13710.audit.store import _BATCH, _HYPHENATED, JoinedRow, SQLiteAuditStore, log_row
 from ledger13710.gcpause import gc_paused
+from ledger13710.log.chain import GENESIS, as_read
+from ledger13710.log.merkle import CompactRange
 
 #: Below this many chain rows one process scans the whole log.
 MIN_PARALLEL = 200_000

@@ -12,18 +12,18 @@ from pathlib import Path
 import msgspec
 
 from ledger13710.application.mapper import decode_event
-from ledger13710.audit.chain import record_digest
 from ledger13710.audit.keys import signature_ok
-from ledger13710.audit.merkle import (
+from ledger13710.audit.store import AuditStore, Checkpoint
+from ledger13710.domain.errors import InputError, NotFoundError
+from ledger13710.domain.item import item_id
+from ledger13710.log.chain import record_digest
+from ledger13710.log.merkle import (
     MerkleTree,
     ProofError,
     leaf_hash,
     verify_consistency,
     verify_inclusion,
 )
-from ledger13710.audit.store import AuditStore, Checkpoint
-from ledger13710.domain.errors import InputError, NotFoundError
-from ledger13710.domain.item import item_id
 
 INCLUSION = "ledger13710-inclusion-proof/v1"
 CONSISTENCY = "ledger13710-consistency-proof/v1"

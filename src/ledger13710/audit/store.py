@@ -15,11 +15,11 @@ from uuid import UUID
 
 import msgspec
 
-from ledger13710.application.bootstrap import store_env
 from ledger13710.application.ledger import LedgerApp
-from ledger13710.audit.chain import ChainRow, LogRow
-from ledger13710.config import NodeConfig, load_node_config
+from ledger13710.config.node import NodeConfig, load_node_config
 from ledger13710.domain.errors import ConfigError, InputError
+from ledger13710.log.chain import ChainRow, LogRow
+from ledger13710.node.bootstrap import store_env
 
 #: SQLite rows fetched at a time (larger batches fall out of the CPU caches: 20,000 cost 40%
 #: more per row); PostgreSQL's named cursors fetch more per round trip.

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from ledger13710.config import NodeConfig
+from ledger13710.config.node import NodeConfig
 from ledger13710.domain.directory import is_government, is_within
 from ledger13710.domain.errors import ConfigError, InputError
 

@@ -3,8 +3,8 @@
 China moves working days around public holidays (调休): a holiday period may swallow weekdays
 and be paid back by working on a Saturday or Sunday. The official table is published once a
 year by the State Council General Office, so the calendar is *data*, injected here by the
-adapter ``ledger13710.calendars`` (which reads the ``chinesecalendar`` package and an operator
-override file). This module is pure: it does no I/O and never reads the wall clock.
+adapter ``ledger13710.config.calendars`` (which reads the ``chinesecalendar`` package and an
+operator override file). This module is pure: it does no I/O and never reads the wall clock.
 
 A year without data falls back to *weekends only*: Monday to Friday are working days, Saturday
 and Sunday are not. Callers find out with :meth:`WorkCalendar.fallback_years_between` and flag

@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ledger13710.boards import Board
+from ledger13710.config.boards import Board
 from ledger13710.domain.types import SHANGHAI
 from ledger13710.projections.labels import (
     CLOCK_ZH,

@@ -34,8 +34,7 @@ from ledger13710.audit.store import Checkpoint
 from ledger13710.domain import events as ev
 from ledger13710.domain.directory import host_node, is_within, parent_government
 from ledger13710.domain.state import ItemState, evolve
-from ledger13710.logging import get_logger
-from ledger13710.replication.envelope import (
+from ledger13710.log.record import (
     H_KIND,
     KIND_CHECKPOINT,
     BadRecordError,
@@ -45,6 +44,7 @@ from ledger13710.replication.envelope import (
     fetch_request_encoder,
     record_from_message,
 )
+from ledger13710.logging import get_logger
 from ledger13710.replication.replica_store import BatchResult, ReplicaStore
 from ledger13710.replication.subjects import (
     EVENTS_STREAM,

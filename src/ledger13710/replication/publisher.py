@@ -30,11 +30,10 @@ from nats.js.client import JetStreamContext
 from ledger13710.application.inbound import inbox_encoder, outbound_message
 from ledger13710.application.ledger import LedgerApp
 from ledger13710.application.mapper import decode_event
-from ledger13710.audit.recorders import chain_hashes
+from ledger13710.application.recorders import chain_hashes
 from ledger13710.audit.store import Checkpoint, open_audit_store
 from ledger13710.domain import events as ev
-from ledger13710.logging import get_logger
-from ledger13710.replication.envelope import (
+from ledger13710.log.record import (
     H_KIND,
     H_MSG_ID,
     H_ORIGIN,
@@ -43,6 +42,7 @@ from ledger13710.replication.envelope import (
     headers_of,
     make_record,
 )
+from ledger13710.logging import get_logger
 from ledger13710.replication.replica_store import ReplicaStore
 from ledger13710.replication.subjects import events_subject, inbox_subject
 

@@ -18,11 +18,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ledger13710.audit.chain import GENESIS
 from ledger13710.audit.keys import KeyRotated
 from ledger13710.audit.store import Checkpoint
+from ledger13710.log.chain import GENESIS
+from ledger13710.log.record import BadRecordError, Record, check_record
 from ledger13710.replication import verified
-from ledger13710.replication.envelope import BadRecordError, Record, check_record
 from ledger13710.replication.verified import CheckpointOutcome
 
 _SCHEMA = """

@@ -1,7 +1,7 @@
 """What a parent verifies as it ingests, beyond each record's own content hash.
 
 - **Chain.** Every record carries the origin's chain hash; it must continue the chain hash of
-  the last record applied from that origin (:func:`ledger13710.audit.chain.verify_next`). A
+  the last record applied from that origin (:func:`ledger13710.log.chain.verify_next`). A
   record rewritten at the origin with a recomputed record hash breaks the link of the record
   after it.
 - **Keys.** The origin's signing key is pinned on first use (its first checkpoint, or the old
@@ -22,11 +22,11 @@ import time
 from dataclasses import dataclass
 
 from ledger13710.application.mapper import decode_event
-from ledger13710.audit.chain import GENESIS, ChainError, verify_next
 from ledger13710.audit.keys import KeyRotated, rotation_ok, signature_ok
-from ledger13710.audit.merkle import CompactRange, leaf_hash
 from ledger13710.audit.store import Checkpoint
-from ledger13710.replication.envelope import Record
+from ledger13710.log.chain import GENESIS, ChainError, verify_next
+from ledger13710.log.merkle import CompactRange, leaf_hash
+from ledger13710.log.record import Record
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS replica_checkpoints (

@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from ledger13710.config import HttpGatewaySection
+from ledger13710.config.node import HttpGatewaySection
 from ledger13710.domain.errors import ConfigError
 from ledger13710.domain.policy import parse_duration
 from ledger13710.reminders.gateways.base import Accepted, GatewayError, Receipt, Sms

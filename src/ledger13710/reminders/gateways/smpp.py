@@ -27,7 +27,7 @@ import smpplib.consts
 import smpplib.exceptions
 import smpplib.smpp
 
-from ledger13710.config import SmppGatewaySection
+from ledger13710.config.node import SmppGatewaySection
 from ledger13710.domain.errors import ConfigError
 from ledger13710.domain.policy import parse_duration
 from ledger13710.domain.types import SHANGHAI

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ledger13710.schemas_gen import dumps
+from ledger13710.contract.schemas import dumps
 
 #: Keys that document a schema without changing what it accepts.
 _DOC_KEYS = frozenset({"title", "description", "examples", "$schema", "$defs"})

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import msgspec
 
-from ledger13710.config import (
+from ledger13710.config.dump import dump_node_config
+from ledger13710.config.node import (
     ContactEntry,
     NodeConfig,
     NodeSection,
     StoreSection,
     UnitEntry,
 )
-from ledger13710.config_dump import dump_node_config
 from ledger13710.domain.directory import ContactRole, UnitKind, parent_government
 from ledger13710.domain.errors import InputError
 from ledger13710.domain.types import TIER_ORDER, Tier

@@ -33,7 +33,6 @@ from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.client import JetStreamContext
 
-from ledger13710.application.bootstrap import Node, open_node
 from ledger13710.application.inbound import accept, inbox_decoder
 from ledger13710.audit.checkpoints import (
     LogTree,
@@ -44,18 +43,19 @@ from ledger13710.audit.checkpoints import (
 from ledger13710.audit.store import Checkpoint, open_audit_store
 from ledger13710.audit.trust import load_trusted
 from ledger13710.domain.errors import ConfigError
-from ledger13710.logging import get_logger
-from ledger13710.reminders.wiring import close_engine, engine_for
-from ledger13710.replication.envelope import (
+from ledger13710.log.record import (
     H_MSG_ID,
     FetchReply,
     fetch_reply_encoder,
     fetch_request_decoder,
 )
+from ledger13710.logging import get_logger
+from ledger13710.node.bootstrap import Node, open_node
+from ledger13710.node.reminders import close_engine, engine_for
+from ledger13710.node.status import PARENT_ACK
 from ledger13710.replication.ingester import Ingester
 from ledger13710.replication.publisher import Publisher, read_log
 from ledger13710.replication.replica_store import ReplicaStore
-from ledger13710.replication.status import PARENT_ACK
 from ledger13710.replication.subjects import (
     INBOX_STREAM,
     ack_subject,

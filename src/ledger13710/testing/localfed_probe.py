@@ -1,6 +1,6 @@
 """Read the stores of a local federation's nodes directly, and wait for what they show.
 
-The part of :class:`ledger13710.replication.localfed.LocalFederation` that tests, the demo
+The part of :class:`ledger13710.testing.localfed.LocalFederation` that tests, the demo
 and the benchmarks use to look at a running federation from outside: each node's own log and
 replica store are opened read-only (never through the node's own code), and polling helpers
 wait for a condition with a deadline.
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from ledger13710.replication.envelope import Record, make_record
+from ledger13710.log.record import Record, make_record
 
 
 class FederationProbe:

@@ -17,11 +17,11 @@ from typing import Any, TypeVar
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ledger13710 import cli_render as show
-from ledger13710.application.bootstrap import Node, open_node
+from ledger13710.cli import render as show
 from ledger13710.domain.errors import InputError
 from ledger13710.domain.state import State
 from ledger13710.domain.types import Severity, Tier
+from ledger13710.node.bootstrap import Node, open_node
 from ledger13710.projections import excel
 from ledger13710.projections.importer import import_ledger
 from ledger13710.projections.projector import Projector

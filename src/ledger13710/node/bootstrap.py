@@ -22,19 +22,19 @@ from pathlib import Path
 
 import msgspec
 
-from ledger13710.application.directory_store import DirectoryStore
 from ledger13710.application.ledger import LedgerApp
 from ledger13710.audit.keys import create_node_key
 from ledger13710.audit.trust import keys_from_configs, save_trusted
-from ledger13710.boards import load_boards
-from ledger13710.calendars import load_calendar, warn_if_uncovered
-from ledger13710.config import NodeConfig, load_node_config, load_node_configs
-from ledger13710.config_dump import dump_node_config
+from ledger13710.config.boards import load_boards
+from ledger13710.config.calendars import load_calendar, warn_if_uncovered
+from ledger13710.config.directory_store import DirectoryStore
+from ledger13710.config.dump import dump_node_config
+from ledger13710.config.node import NodeConfig, load_node_config, load_node_configs
+from ledger13710.config.policies import load_policy
 from ledger13710.domain.clock import Clock, ManualClock
 from ledger13710.domain.errors import ConfigError, InputError
 from ledger13710.domain.types import SHANGHAI
 from ledger13710.logging import get_logger
-from ledger13710.policies import load_policy
 
 log = get_logger("ledger13710.bootstrap")
 

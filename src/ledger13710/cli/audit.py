@@ -14,10 +14,7 @@ from typing import Any
 
 import msgspec
 
-from ledger13710 import cli_render as show
-from ledger13710.application.bootstrap import open_node, parse_time
 from ledger13710.audit.checkpoints import make_checkpoint, rotate_key
-from ledger13710.audit.merkle import ProofError
 from ledger13710.audit.proofs import (
     InclusionProof,
     check_proof_file,
@@ -30,7 +27,10 @@ from ledger13710.audit.report import render_report
 from ledger13710.audit.store import node_config, open_audit_store
 from ledger13710.audit.trust import load_trusted
 from ledger13710.audit.verify import Report, verify_log
+from ledger13710.cli import render as show
 from ledger13710.domain.errors import InputError
+from ledger13710.log.merkle import ProofError
+from ledger13710.node.bootstrap import open_node, parse_time
 
 FAILED = 1
 

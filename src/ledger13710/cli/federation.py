@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ledger13710 import cli_render as show
-from ledger13710.application.bootstrap import open_node
 from ledger13710.audit.trust import trust
+from ledger13710.cli import render as show
 from ledger13710.domain.errors import InputError
-from ledger13710.replication.daemon import run_node
+from ledger13710.node.bootstrap import open_node
+from ledger13710.node.daemon import run_node
+from ledger13710.node.status import node_status
 from ledger13710.replication.replica_store import ReplicaStore
-from ledger13710.replication.status import node_status
 
 
 def cmd_node_run(args: argparse.Namespace) -> int:

@@ -2,7 +2,7 @@
 
 For the record at position ``seq`` whose previous record is at ``prev`` (0 for the first):
 
-- ``record_hash`` = :func:`ledger13710.replication.envelope.record_hash` over origin, seq, prev,
+- ``record_hash`` = :func:`ledger13710.log.record.record_hash` over origin, seq, prev,
   topic, originator id, version and the stored event bytes (the hash replication carries);
 - ``chain_hash``  = ``SHA-256(previous chain_hash ‖ record_hash)``, both as raw 32 bytes, with
   :data:`GENESIS` before the first record.
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from hashlib import sha256
 
-from ledger13710.replication.envelope import Record, record_hash
+from ledger13710.log.record import Record, record_hash
 
 #: The chain hash "before the first record": SHA-256 of a fixed label.
 GENESIS = sha256(b"ledger13710 chain genesis v1").digest()

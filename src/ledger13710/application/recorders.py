@@ -31,8 +31,8 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-from ledger13710.audit.chain import GENESIS, LogRow, link
 from ledger13710.domain.errors import ConfigError
+from ledger13710.log.chain import GENESIS, LogRow, link
 from ledger13710.logging import get_logger
 
 log = get_logger("ledger13710.audit")

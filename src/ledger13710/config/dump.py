@@ -9,7 +9,7 @@ from typing import Any
 
 import msgspec
 
-from ledger13710.config import NodeConfig, RemindersSection
+from ledger13710.config.node import NodeConfig, RemindersSection
 
 
 def dump_node_config(cfg: NodeConfig) -> str:

@@ -30,17 +30,17 @@ from typing import IO, Any, Self
 import nats
 from nats.aio.client import Client
 
-from ledger13710.application.bootstrap import NOW_ENV, init_node
 from ledger13710.audit.trust import trust
-from ledger13710.config import NodeConfig, load_node_config, load_node_configs
+from ledger13710.config.node import NodeConfig, load_node_config, load_node_configs
 from ledger13710.domain.directory import is_within
 from ledger13710.domain.errors import ConfigError
-from ledger13710.replication import natsusers
-from ledger13710.replication.daemon import NatsSettings, write_settings
-from ledger13710.replication.localfed_probe import FederationProbe
-from ledger13710.replication.localfed_servers import leaf_cities_of, start_servers
-from ledger13710.replication.natstopology import HUB, Topology, server_for
-from ledger13710.replication.server import NatsServer
+from ledger13710.node.bootstrap import NOW_ENV, init_node
+from ledger13710.node.daemon import NatsSettings, write_settings
+from ledger13710.replication.nats import users as natsusers
+from ledger13710.replication.nats.server import NatsServer
+from ledger13710.replication.nats.topology import HUB, Topology, server_for
+from ledger13710.testing.localfed_probe import FederationProbe
+from ledger13710.testing.localfed_servers import leaf_cities_of, start_servers
 
 #: The repository's node files (``nodes/*.toml``), when running from a checkout.
 DEFAULT_NODES_DIR = Path(__file__).resolve().parents[3] / "nodes"
@@ -60,7 +60,11 @@ def ledger_command() -> list[str]:
     found = shutil.which("ledger13710")
     if found:
         return [found]
-    return [sys.executable, "-c", "import sys; from ledger13710.cli import main; sys.exit(main())"]
+    return [
+        sys.executable,
+        "-c",
+        "import sys; from ledger13710.cli.main import main; sys.exit(main())",
+    ]
 
 
 def _terminate(proc: subprocess.Popen[bytes], timeout: float) -> None:

@@ -11,12 +11,13 @@ import argparse
 import asyncio
 from pathlib import Path
 
-from ledger13710 import cli_render as show
-from ledger13710.config import load_node_configs
+from ledger13710.cli import render as show
+from ledger13710.config.node import load_node_configs
 from ledger13710.domain.errors import InputError
-from ledger13710.replication import natstopology, natsusers
-from ledger13710.replication.daemon import NatsSettings, write_settings
-from ledger13710.replication.server import ensure_streams
+from ledger13710.node.daemon import NatsSettings, write_settings
+from ledger13710.replication.nats import topology as natstopology
+from ledger13710.replication.nats import users as natsusers
+from ledger13710.replication.nats.server import ensure_streams
 
 
 def _creds(path: Path, node_ids: list[str]) -> dict[str, str]:
@@ -95,7 +96,7 @@ def cmd_connect(args: argparse.Namespace) -> int:
 
 
 def _node_id(node_dir: Path) -> str:
-    from ledger13710.config import load_node_config  # noqa: PLC0415 - only this command
+    from ledger13710.config.node import load_node_config  # noqa: PLC0415 - only this command
 
     if not (node_dir / "node.toml").exists():
         raise InputError(f"{node_dir} is not a node directory (no node.toml)")

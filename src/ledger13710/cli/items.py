@@ -9,13 +9,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ledger13710 import cli_render as show
-from ledger13710.application.bootstrap import open_node, parse_time
 from ledger13710.application.ledger import LedgerApp
+from ledger13710.cli import render as show
 from ledger13710.domain.errors import InputError
 from ledger13710.domain.policy import end_of_day
 from ledger13710.domain.state import ItemState
 from ledger13710.domain.types import Severity, Source
+from ledger13710.node.bootstrap import open_node, parse_time
 from ledger13710.projections.labels import STATE_ZH
 
 Action = Callable[[LedgerApp, argparse.Namespace], ItemState]

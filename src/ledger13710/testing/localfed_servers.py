@@ -1,8 +1,8 @@
-"""The nats-servers of a :class:`ledger13710.replication.localfed.LocalFederation` on loopback.
+"""The nats-servers of a :class:`ledger13710.testing.localfed.LocalFederation` on loopback.
 
 Topology ``hub``: one server every node connects to. Topology ``leaf``: the province hub plus
 one leaf server for each city among the federation's nodes; a city, its counties and townships
-connect to their city's server (:func:`ledger13710.replication.natstopology.server_for`). Each
+connect to their city's server (:func:`ledger13710.replication.nats.topology.server_for`). Each
 server gets the streams its topology prescribes, created as ``admin``; every port is a free one
 on 127.0.0.1.
 """
@@ -13,12 +13,12 @@ import asyncio
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
-from ledger13710.config import NodeConfig
+from ledger13710.config.node import NodeConfig
 from ledger13710.domain.types import Tier
-from ledger13710.replication import natstopology
-from ledger13710.replication.natstopology import HUB, Topology, domain_of
-from ledger13710.replication.natsusers import ADMIN
-from ledger13710.replication.server import NatsServer, ensure_streams, free_port
+from ledger13710.replication.nats import topology as natstopology
+from ledger13710.replication.nats.server import NatsServer, ensure_streams, free_port
+from ledger13710.replication.nats.topology import HUB, Topology, domain_of
+from ledger13710.replication.nats.users import ADMIN
 
 
 def leaf_cities_of(configs: Mapping[str, NodeConfig], node_ids: Collection[str]) -> list[str]:

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import cast
 
-from ledger13710.config import NodeConfig, validate_phone
+from ledger13710.config.node import NodeConfig, validate_phone
 from ledger13710.domain.directory import (
     Contact,
     ContactRole,

@@ -2,7 +2,7 @@
 
 :class:`Envelope` describes the ``L13710-*`` headers every event message carries (its JSON
 Schema is ``schemas/envelope.json``); :func:`asyncapi` ties the NATS subjects, those headers
-and the event payloads together (``schemas/asyncapi.json``). :mod:`ledger13710.schemas_gen`
+and the event payloads together (``schemas/asyncapi.json``). :mod:`ledger13710.contract.schemas`
 renders and writes both.
 """
 
@@ -13,7 +13,7 @@ from uuid import UUID
 
 import msgspec
 
-from ledger13710.replication import envelope as env
+from ledger13710.log import record as env
 from ledger13710.replication import subjects as sj
 
 _NODE = r"[a-z0-9]+(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*){0,3}"
@@ -111,7 +111,7 @@ def asyncapi(types: dict[str, type[msgspec.Struct]]) -> dict[str, Any]:
     """The AsyncAPI 3 document: event channels, one message per published topic.
 
     ``types`` maps each published topic to its Struct, in order (see
-    :func:`ledger13710.schemas_gen.published_types`).
+    :func:`ledger13710.contract.schemas.published_types`).
     """
     refs, components = msgspec.json.schema_components(
         [Envelope, *types.values()], ref_template="#/components/schemas/{name}"

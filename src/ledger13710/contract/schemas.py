@@ -15,8 +15,8 @@ notification log, so they are not published.
 registered (snapshots included); :func:`freeze_new` adds them for new topics and never
 overwrites one.
 
-The envelope Struct and the AsyncAPI document live in :mod:`ledger13710.schemas_asyncapi`;
-the check of a schema against its frozen copy in :mod:`ledger13710.schemas_compat`.
+The envelope Struct and the AsyncAPI document live in :mod:`ledger13710.contract.asyncapi`;
+the check of a schema against its frozen copy in :mod:`ledger13710.contract.compat`.
 """
 
 from __future__ import annotations
@@ -35,10 +35,10 @@ import msgspec.inspect as mi
 
 import ledger13710
 from ledger13710.application.mapper import encode_event
+from ledger13710.contract.asyncapi import Envelope, asyncapi
 from ledger13710.domain.events import EVENT_TYPES
 from ledger13710.domain.snapshot import ItemSnapshot
 from ledger13710.domain.upcasting import UPCASTERS, Upcasters
-from ledger13710.schemas_asyncapi import Envelope, asyncapi
 
 JSON_SCHEMA = "https://json-schema.org/draft/2020-12/schema"
 ENVELOPE_FILE = "envelope.json"

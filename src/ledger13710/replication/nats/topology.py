@@ -1,7 +1,7 @@
 """nats-server configuration for the federation, generated from ``nodes/``: the servers of each
 topology and the JetStream streams ``admin`` creates on them; pure, no I/O. The users and their
-permissions are :mod:`ledger13710.replication.natsusers`, the text format
-:mod:`ledger13710.replication.natsrender`.
+permissions are :mod:`ledger13710.replication.nats.users`, the text format
+:mod:`ledger13710.replication.nats.render`.
 
 Two topologies.
 
@@ -40,12 +40,12 @@ from typing import Any, Literal
 
 from nats.js import api
 
-from ledger13710.config import NodeConfig
+from ledger13710.config.node import NodeConfig
 from ledger13710.domain.errors import ConfigError
 from ledger13710.domain.types import Tier
 from ledger13710.replication import subjects as sj
-from ledger13710.replication.natsrender import render
-from ledger13710.replication.natsusers import ACCOUNT, ADMIN, account_users
+from ledger13710.replication.nats.render import render
+from ledger13710.replication.nats.users import ACCOUNT, ADMIN, account_users
 
 HUB = "hub"
 Topology = Literal["hub", "leaf"]

@@ -16,11 +16,11 @@ from pathlib import Path
 
 from rich.table import Table
 
-from ledger13710 import cli_render as show
-from ledger13710.application.bootstrap import open_node
+from ledger13710.cli import render as show
+from ledger13710.node.bootstrap import open_node
+from ledger13710.node.reminders import close_engine, engine_for
 from ledger13710.reminders.alerts import REMINDERS_DB, active_alerts
 from ledger13710.reminders.gateways.outbox import OutboxGateway
-from ledger13710.reminders.wiring import close_engine, engine_for
 
 
 def cmd_list(args: argparse.Namespace) -> int:

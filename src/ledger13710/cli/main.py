@@ -14,16 +14,16 @@ from pathlib import Path
 
 from eventsourcing.persistence import PersistenceError
 
-from ledger13710 import cli_render as show
-from ledger13710.application.bootstrap import Node, init_node, open_node, parse_time
-from ledger13710.cli_audit import add_audit_commands
-from ledger13710.cli_federation import add_node_commands
-from ledger13710.cli_items import add_item_commands
-from ledger13710.cli_nats import add_nats_commands
-from ledger13710.cli_reminders import add_reminder_commands
-from ledger13710.cli_views import add_view_commands
+from ledger13710.cli import render as show
+from ledger13710.cli.audit import add_audit_commands
+from ledger13710.cli.federation import add_node_commands
+from ledger13710.cli.items import add_item_commands
+from ledger13710.cli.nats import add_nats_commands
+from ledger13710.cli.reminders import add_reminder_commands
+from ledger13710.cli.views import add_view_commands
 from ledger13710.domain.errors import LedgerError
 from ledger13710.logging import configure
+from ledger13710.node.bootstrap import Node, init_node, open_node, parse_time
 
 DIR_ENV = "LEDGER13710_DIR"
 ACTOR_ENV = "LEDGER13710_ACTOR"

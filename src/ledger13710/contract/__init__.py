@@ -1,0 +1,1 @@
+"""The published contract: JSON Schemas of the events, the AsyncAPI document, compatibility."""

@@ -1,0 +1,1 @@
+"""nats-server configurations: users and permissions, servers and streams, their rendering."""
