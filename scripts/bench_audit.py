@@ -28,6 +28,7 @@ from uuid import uuid5
 
 import structlog
 
+from ledger13710.application.node import Node
 from ledger13710.audit.checkpoints import make_checkpoint
 from ledger13710.audit.store import open_audit_store
 from ledger13710.audit.verify import verify_log
@@ -36,7 +37,7 @@ from ledger13710.domain.events import ProgressReported
 from ledger13710.domain.item import ITEM_NAMESPACE
 from ledger13710.domain.types import SHANGHAI
 from ledger13710.logging import configure
-from ledger13710.node.bootstrap import Node, init_node, open_node
+from ledger13710.node.bootstrap import init_node, open_node
 
 NODES = Path(__file__).resolve().parents[1] / "nodes"
 START = datetime(2016, 10, 20, 9, tzinfo=SHANGHAI)

@@ -37,12 +37,13 @@ from typing import Any
 import structlog
 
 from ledger13710 import logging as ledger_logging
+from ledger13710.application.node import Node
 from ledger13710.domain import events as ev
 from ledger13710.domain import reminder_events as rev
 from ledger13710.domain.clock import ManualClock
 from ledger13710.domain.item import item_id
 from ledger13710.domain.types import SHANGHAI, Clock, Deadline, Severity
-from ledger13710.node.bootstrap import Node, init_node, open_node
+from ledger13710.node.bootstrap import init_node, open_node
 from ledger13710.node.reminders import close_engine, engine_for
 
 NODES = Path(__file__).resolve().parents[1] / "nodes"

@@ -69,11 +69,10 @@ from ledger13710.log.chain import GENESIS, chain_next
 from ledger13710.log.record import Record, make_record
 from ledger13710.logging import configure
 from ledger13710.node.bootstrap import init_node, open_node
+from ledger13710.node.views import event_source, open_views
 from ledger13710.projections import rows, schema
 from ledger13710.projections.projector import Projector
 from ledger13710.projections.queries import LedgerQuery, ledger_page
-from ledger13710.projections.session import open_views
-from ledger13710.projections.source import EventSource
 from ledger13710.projections.store import PRAGMAS, VIEWS_FILE, Params, ReadStore
 from ledger13710.replication.replica_store import ReplicaStore
 from ledger13710.testing.synthetic import plan
@@ -224,7 +223,7 @@ async def capture(node_dir: Path, db_path: Path, batch: int) -> list[_Transactio
         store = await _CapturingStore.open(db_path)
         assert isinstance(store, _CapturingStore)
         store.captured = []
-        source = EventSource.for_node(node.id, node.app.recorder, node.dir)
+        source = event_source(node.id, node.app.recorder, node.dir)
         try:
             await Projector(store, source, batch=batch).rebuild()
         finally:

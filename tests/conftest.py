@@ -20,9 +20,10 @@ import psycopg
 import pytest
 from hypothesis import settings
 
+from ledger13710.application.node import Node
 from ledger13710.domain.clock import ManualClock
 from ledger13710.domain.types import SHANGHAI
-from ledger13710.node.bootstrap import Node, init_node, open_node
+from ledger13710.node.bootstrap import init_node, open_node
 
 NODES = Path(__file__).resolve().parents[1] / "nodes"
 PG_CONNINFO = "host=127.0.0.1 port=5432 dbname=test user=postgres"

@@ -13,10 +13,11 @@ import psycopg
 
 from conftest import write_config_dir
 from ledger13710.application.ledger import LedgerApp
+from ledger13710.application.node import Node
 from ledger13710.audit.checkpoints import make_checkpoint, rotate_key
 from ledger13710.domain.clock import ManualClock
 from ledger13710.domain.types import SHANGHAI
-from ledger13710.node.bootstrap import Node, init_node, open_node
+from ledger13710.node.bootstrap import init_node, open_node
 
 SUP = "sx-general-office-sup1"
 LEAD = "sx-transport-head"

@@ -13,12 +13,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import write_config_dir
+from ledger13710.application.node import Node
 from ledger13710.audit.checkpoints import make_checkpoint, rotate_key
 from ledger13710.audit.store import open_audit_store
 from ledger13710.audit.verify import Problem, Report, verify_log
 from ledger13710.domain.clock import ManualClock
 from ledger13710.domain.types import SHANGHAI
-from ledger13710.node.bootstrap import Node, init_node, open_node
+from ledger13710.node.bootstrap import init_node, open_node
 
 
 @pytest.fixture(scope="module")

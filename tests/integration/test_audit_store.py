@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from audit_helpers import LEAD, Tamper, fill
 
+from ledger13710.application.node import Node
 from ledger13710.audit.checkpoints import LogTree, make_checkpoint, rotate_key
 from ledger13710.audit.keys import KEY_FILE
 from ledger13710.audit.proofs import (
@@ -19,7 +20,6 @@ from ledger13710.audit.store import AuditStore, open_audit_store
 from ledger13710.audit.verify import Problem, Report, verify_log
 from ledger13710.log.chain import GENESIS
 from ledger13710.log.merkle import ProofError
-from ledger13710.node.bootstrap import Node
 from ledger13710.replication.publisher import read_log
 
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import structlog
 
+from ledger13710.application.node import Node
 from ledger13710.domain.clock import ManualClock
 from ledger13710.domain.policy import end_of_day
 from ledger13710.domain.state import ItemState
 from ledger13710.domain.types import SHANGHAI
-from ledger13710.node.bootstrap import Node
 
 MakeNode = Callable[..., Node]
 

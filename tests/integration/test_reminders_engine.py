@@ -10,12 +10,12 @@ from uuid import UUID
 
 import pytest
 
+from ledger13710.application.node import Node
 from ledger13710.domain import reminder_events as rev
 from ledger13710.domain.clock import ManualClock
 from ledger13710.domain.item import item_id
 from ledger13710.domain.state import ItemState
 from ledger13710.domain.types import SHANGHAI
-from ledger13710.node.bootstrap import Node
 from ledger13710.node.reminders import close_engine, engine_for
 from ledger13710.reminders.engine import ReminderEngine
 from ledger13710.reminders.gateways.base import Accepted, Gateway, Receipt, Sms

@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from ledger13710.application.node import Node
 from ledger13710.config.node import HttpGatewaySection, SmppGatewaySection
 from ledger13710.domain import reminder_events as rev
 from ledger13710.domain.clock import ManualClock
 from ledger13710.domain.types import SHANGHAI
-from ledger13710.node.bootstrap import Node
 from ledger13710.node.reminders import close_engine, engine_for
 from ledger13710.reminders.alerts import active_alerts
 from ledger13710.reminders.gateways.base import GatewayError, Sms

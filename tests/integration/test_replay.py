@@ -10,11 +10,11 @@ import msgspec
 
 from ledger13710.application.ledger import LedgerApp
 from ledger13710.application.mapper import decode_event
+from ledger13710.application.node import Node
 from ledger13710.domain import events as ev
 from ledger13710.domain.clock import ManualClock
 from ledger13710.domain.numbering import NumberIssued
 from ledger13710.domain.state import ItemState, evolve
-from ledger13710.node.bootstrap import Node
 
 SUP = "sx-general-office-sup1"
 LEAD = "sx-transport-head"

@@ -15,14 +15,15 @@ import pytest
 from audit_helpers import fill
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from ledger13710.application.node import Node
 from ledger13710.audit.checkpoints import make_checkpoint, rotate_key
-from ledger13710.audit.keys import KeyRotated, keys_id, public_hex, rotation_message, sign
+from ledger13710.audit.keys import public_hex, sign
 from ledger13710.audit.replica import verify_replica
 from ledger13710.audit.store import Checkpoint
 from ledger13710.audit.verify import Problem
+from ledger13710.domain.key_events import KeyRotated, keys_id, rotation_message
 from ledger13710.log.chain import GENESIS, chain_next
 from ledger13710.log.record import Record, make_record
-from ledger13710.node.bootstrap import Node
 from ledger13710.replication.publisher import read_log
 from ledger13710.replication.replica_store import OriginStatus, ReplicaStore
 from ledger13710.replication.verified import PENDING, REJECTED, VERIFIED

@@ -11,6 +11,7 @@ import msgspec
 import pytest
 
 from ledger13710.application.ledger import LedgerApp
+from ledger13710.application.node import Node
 from ledger13710.domain import events as ev
 from ledger13710.domain.clock import ManualClock
 from ledger13710.domain.errors import (
@@ -24,7 +25,6 @@ from ledger13710.domain.item import item_id
 from ledger13710.domain.snapshot import ItemSnapshot
 from ledger13710.domain.state import ItemState, State, evolve
 from ledger13710.domain.types import SHANGHAI
-from ledger13710.node.bootstrap import Node
 
 Reopen = Callable[[Node], Node]
 

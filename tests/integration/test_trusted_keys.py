@@ -16,13 +16,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from structlog.testing import capture_logs
 
 from conftest import NODES
+from ledger13710.application.node import Node
 from ledger13710.audit.checkpoints import make_checkpoint
 from ledger13710.audit.keys import public_hex
 from ledger13710.audit.store import Checkpoint
 from ledger13710.audit.trust import TRUSTED_FILE, load_trusted, trust
 from ledger13710.config.node import load_node_configs
 from ledger13710.domain.errors import ConfigError, InputError
-from ledger13710.node.bootstrap import Node, init_node
+from ledger13710.node.bootstrap import init_node
 from ledger13710.replication.publisher import read_log
 from ledger13710.replication.replica_store import ReplicaStore
 from ledger13710.replication.verified import REJECTED, VERIFIED

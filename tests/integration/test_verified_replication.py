@@ -25,8 +25,8 @@ from federation_helpers import COUNTY, NOW, SX, TOWN, WAIT, local_item, local_ro
 
 from ledger13710.audit.keys import public_hex, sign
 from ledger13710.audit.store import Checkpoint, open_audit_store
-from ledger13710.log.chain import chain_next, record_digest
-from ledger13710.log.record import H_KIND, H_MSG_ID, KIND_CHECKPOINT
+from ledger13710.log.chain import chain_next
+from ledger13710.log.record import H_KIND, H_MSG_ID, KIND_CHECKPOINT, record_digest
 from ledger13710.replication.publisher import PUBLISHED
 from ledger13710.replication.subjects import events_subject
 from ledger13710.testing.localfed import LocalFederation

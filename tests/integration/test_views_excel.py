@@ -9,12 +9,12 @@ from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
 
+from ledger13710.application.node import Node
 from ledger13710.domain.clock import ManualClock
-from ledger13710.node.bootstrap import Node
+from ledger13710.node.views import open_views
 from ledger13710.projections import excel
 from ledger13710.projections.importer import import_ledger
 from ledger13710.projections.queries import LedgerQuery, ledger_page
-from ledger13710.projections.session import open_views
 from ledger13710.projections.stats import statistics
 
 MakeNode = Callable[..., Node]

@@ -16,10 +16,11 @@ import pytest
 
 from ledger13710.application.inbound import accept, outbound_message
 from ledger13710.application.mapper import decode_event
+from ledger13710.application.node import Node
 from ledger13710.domain.clock import ManualClock
-from ledger13710.node.bootstrap import Node, init_node, open_node
+from ledger13710.node.bootstrap import init_node, open_node
+from ledger13710.node.views import open_views
 from ledger13710.projections.queries import LedgerQuery, chain, ledger_page
-from ledger13710.projections.session import open_views
 from ledger13710.projections.tree import TreeNode, command_tree
 from ledger13710.replication.publisher import read_log
 from ledger13710.replication.replica_store import ReplicaStore

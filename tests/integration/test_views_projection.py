@@ -13,15 +13,15 @@ import pytest
 
 from ledger13710.application.ledger import LedgerApp
 from ledger13710.application.mapper import decode_event
+from ledger13710.application.node import Node
 from ledger13710.domain.clock import ManualClock
 from ledger13710.domain.errors import LedgerError
 from ledger13710.domain.lights import behind_plan, item_light, overdue_clocks
 from ledger13710.domain.state import ItemState, evolve
-from ledger13710.node.bootstrap import Node
+from ledger13710.node.views import open_views
 from ledger13710.projections import rows
 from ledger13710.projections.projector import Projector
 from ledger13710.projections.queries import LedgerQuery, ledger_page
-from ledger13710.projections.session import open_views
 from ledger13710.projections.stats import statistics
 from ledger13710.projections.timeline import timeline
 

@@ -6,11 +6,11 @@ import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from ledger13710.application.node import Node
 from ledger13710.domain.clock import ManualClock
 from ledger13710.domain.types import SHANGHAI
-from ledger13710.node.bootstrap import Node
+from ledger13710.node.views import open_views
 from ledger13710.projections.queries import LedgerQuery
-from ledger13710.projections.session import open_views
 from ledger13710.projections.stats import Stats, statistics
 
 MakeNode = Callable[..., Node]

@@ -1,25 +1,30 @@
-"""The chain's hashes agree with replication's record hash, and ``verify_next`` checks links."""
+"""The one record hash, the chain built on it, and ``verify_next`` checking links."""
 
 from __future__ import annotations
+
+from hashlib import sha256
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger13710.log.chain import GENESIS, ChainError, link, record_digest, verify_next
-from ledger13710.log.record import make_record, record_hash
+from ledger13710.log.chain import GENESIS, ChainError, link, verify_next
+from ledger13710.log.record import make_record, record_digest, record_hash
 
 texts = st.text(min_size=1, max_size=20)
 
 
 @given(texts, st.integers(1, 10**9), st.integers(0, 10**9), texts, texts, st.integers(1, 999),
        st.binary(max_size=300))  # fmt: skip
-def test_record_digest_is_the_envelope_record_hash(
+def test_record_hash_is_sha256_over_the_envelope_and_the_event_bytes(
     origin: str, seq: int, prev: int, topic: str, oid: str, version: int, state: bytes
 ) -> None:
-    """The chain hashes exactly the bytes replication hashes (so phase 2 can compare)."""
-    expected = record_hash(origin, seq, prev, topic, oid, version, state)
-    assert expected == record_digest(origin, seq, prev, topic, oid, version, state).hex()
+    """The one record hash is SHA-256 over NUL-ended envelope fields then the event bytes; the
+    chain uses it raw, replication as hex (so a parent can compare what it received)."""
+    fields = f"{origin}\x00{seq}\x00{prev}\x00{topic}\x00{oid}\x00{version}\x00".encode()
+    expected = sha256(fields + state).digest()
+    assert expected == record_digest(origin, seq, prev, topic, oid, version, state)
+    assert expected.hex() == record_hash(origin, seq, prev, topic, oid, version, state)
 
 
 def test_verify_next_follows_link_and_refuses_a_wrong_chain_hash() -> None:

@@ -18,7 +18,7 @@ from eventsourcing.persistence import (
     Transcoder,
 )
 
-import ledger13710.audit.keys  # registers the audit topics (KeyRotated)
+import ledger13710.domain.key_events
 import ledger13710.domain.reminder_events  # noqa: F401 - registers the reminder topics
 from ledger13710.domain.events import EVENT_TYPES
 from ledger13710.domain.upcasting import UnknownTopicError, decode_any

@@ -21,23 +21,21 @@ from eventsourcing.persistence import IntegrityError
 
 from ledger13710.application.mapper import decode_event
 from ledger13710.audit.keys import (
-    KeyRotated,
-    keys_id,
     new_pending_key,
     promote_pending_key,
     public_hex,
-    rotation_message,
     sign,
     signing_key,
 )
 from ledger13710.audit.store import AuditStore, Checkpoint, open_audit_store
 from ledger13710.config.dump import dump_node_config
 from ledger13710.domain.errors import ConflictError
+from ledger13710.domain.key_events import KeyRotated, keys_id, rotation_message
 from ledger13710.log.merkle import CompactRange, leaf_hash
 from ledger13710.logging import get_logger
 
 if TYPE_CHECKING:
-    from ledger13710.node.bootstrap import Node
+    from ledger13710.application.node import Node
 
 log = get_logger("ledger13710.audit")
 

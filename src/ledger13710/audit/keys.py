@@ -10,48 +10,17 @@ history can follow it to the current one.
 from __future__ import annotations
 
 import os
-from datetime import datetime
 from pathlib import Path
-from typing import ClassVar
-from uuid import UUID, uuid5
 
-import msgspec
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ledger13710.domain.errors import ConfigError, InputError
-from ledger13710.domain.events import event
-from ledger13710.domain.item import ITEM_NAMESPACE
+from ledger13710.domain.key_events import KeyRotated, rotation_message
 
 KEY_FILE = Path("keys") / "node.ed25519"
 NEXT_KEY_FILE = Path("keys") / "node.ed25519.next"
-
-
-@event("KeyRotated", kind="audit")
-class KeyRotated(msgspec.Struct, frozen=True, kw_only=True):
-    """The node's signing key changes from ``old_public_key`` to ``new_public_key``."""
-
-    TOPIC: ClassVar[str] = ""
-
-    originator_id: UUID
-    originator_version: int
-    timestamp: datetime
-    node: str
-    old_public_key: str
-    new_public_key: str
-    signature: str  # by the old key over rotation_message(...)
-    proof: str  # by the new key over the same message
-
-
-def keys_id(node: str) -> UUID:
-    """Aggregate id of a node's key history (its versions count the rotations)."""
-    return uuid5(ITEM_NAMESPACE, f"audit-keys:{node}")
-
-
-def rotation_message(node: str, version: int, old: str, new: str) -> bytes:
-    """The bytes both keys sign for a rotation."""
-    return f"ledger13710 key rotation v1\n{node}\n{version}\n{old}\n{new}\n".encode()
 
 
 def public_hex(key: Ed25519PrivateKey) -> str:

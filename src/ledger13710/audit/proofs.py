@@ -16,7 +16,6 @@ from ledger13710.audit.keys import signature_ok
 from ledger13710.audit.store import AuditStore, Checkpoint
 from ledger13710.domain.errors import InputError, NotFoundError
 from ledger13710.domain.item import item_id
-from ledger13710.log.chain import record_digest
 from ledger13710.log.merkle import (
     MerkleTree,
     ProofError,
@@ -24,6 +23,7 @@ from ledger13710.log.merkle import (
     verify_consistency,
     verify_inclusion,
 )
+from ledger13710.log.record import record_digest
 
 INCLUSION = "ledger13710-inclusion-proof/v1"
 CONSISTENCY = "ledger13710-consistency-proof/v1"

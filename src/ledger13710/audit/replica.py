@@ -17,11 +17,10 @@ from hashlib import sha256
 from pathlib import Path
 from uuid import UUID
 
-from ledger13710.audit.store import Checkpoint, JoinedRow
+from ledger13710.audit.store import Checkpoint, JoinedRow, checkpoint_of
 from ledger13710.audit.verify import Report, verify_log
 from ledger13710.domain.errors import InputError
 from ledger13710.log.chain import GENESIS, ChainRow, LogRow, as_bytes
-from ledger13710.replication.verified import checkpoint_of
 
 _CP = "tree_size, last_seq, root_hash, chain_hash, timestamp, public_key, signature"
 

@@ -17,9 +17,9 @@ import msgspec
 
 from ledger13710.application.ledger import LedgerApp
 from ledger13710.config.node import NodeConfig, load_node_config
+from ledger13710.config.store import store_env
 from ledger13710.domain.errors import ConfigError, InputError
 from ledger13710.log.chain import ChainRow, LogRow
-from ledger13710.node.bootstrap import store_env
 
 #: SQLite rows fetched at a time (larger batches fall out of the CPU caches: 20,000 cost 40%
 #: more per row); PostgreSQL's named cursors fetch more per round trip.
@@ -305,3 +305,12 @@ def open_audit_store(node_dir: Path, *, writable: bool = False) -> AuditStore:
             "user": "POSTGRES_USER", "password": "POSTGRES_PASSWORD"}  # fmt: skip
     conninfo = " ".join(f"{k}={env[v]}" for k, v in keys.items() if env.get(v))
     return PostgresAuditStore(conninfo, env["POSTGRES_SCHEMA"], cfg.id)
+
+
+def checkpoint_of(origin: str, row: tuple[object, ...]) -> Checkpoint:
+    """A checkpoint from a ``replica_checkpoints`` row (its first seven columns)."""
+    size, last_seq, root, chain, stamp, key, signature = (str(v) for v in row[:7])
+    return Checkpoint(
+        origin=origin, tree_size=int(size), last_seq=int(last_seq), root_hash=root,
+        chain_hash=chain, timestamp=stamp, public_key=key, signature=signature,
+    )  # fmt: skip

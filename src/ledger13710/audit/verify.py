@@ -15,11 +15,13 @@ from enum import StrEnum
 from hashlib import sha256
 
 from ledger13710.application.mapper import decode_event
-from ledger13710.audit.keys import KeyRotated, keys_id, rotation_ok, signature_ok
+from ledger13710.audit.keys import rotation_ok, signature_ok
 from ledger13710.audit.parallel import MIN_PARALLEL, Run, extend, items
 from ledger13710.audit.store import AuditStore, Checkpoint, JoinedRow, SQLiteAuditStore
-from ledger13710.log.chain import GENESIS, ChainRow, LogRow, as_read, record_digest
+from ledger13710.domain.key_events import KeyRotated, keys_id
+from ledger13710.log.chain import GENESIS, ChainRow, LogRow, as_read
 from ledger13710.log.merkle import CompactRange
+from ledger13710.log.record import record_digest
 
 
 class Problem(StrEnum):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from eventsourcing.persistence import PersistenceError
 
+from ledger13710.application.node import Node
 from ledger13710.cli import render as show
 from ledger13710.cli.audit import add_audit_commands
 from ledger13710.cli.federation import add_node_commands
@@ -23,7 +24,7 @@ from ledger13710.cli.reminders import add_reminder_commands
 from ledger13710.cli.views import add_view_commands
 from ledger13710.domain.errors import LedgerError
 from ledger13710.logging import configure
-from ledger13710.node.bootstrap import Node, init_node, open_node, parse_time
+from ledger13710.node.bootstrap import init_node, open_node, parse_time
 
 DIR_ENV = "LEDGER13710_DIR"
 ACTOR_ENV = "LEDGER13710_ACTOR"

@@ -17,17 +17,18 @@ from typing import Any, TypeVar
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from ledger13710.application.node import Node
 from ledger13710.cli import render as show
 from ledger13710.domain.errors import InputError
 from ledger13710.domain.state import State
 from ledger13710.domain.types import Severity, Tier
-from ledger13710.node.bootstrap import Node, open_node
+from ledger13710.node.bootstrap import open_node
+from ledger13710.node.views import open_views
 from ledger13710.projections import excel
 from ledger13710.projections.importer import import_ledger
 from ledger13710.projections.projector import Projector
 from ledger13710.projections.queries import SORTS, LedgerQuery, chain, ledger_page
 from ledger13710.projections.schema import VIEWS
-from ledger13710.projections.session import open_views
 from ledger13710.projections.stats import statistics
 from ledger13710.projections.timeline import timeline
 from ledger13710.projections.tree import command_tree

@@ -2,7 +2,7 @@
 
 For the record at position ``seq`` whose previous record is at ``prev`` (0 for the first):
 
-- ``record_hash`` = :func:`ledger13710.log.record.record_hash` over origin, seq, prev,
+- ``record_hash`` = :func:`ledger13710.log.record.record_digest` over origin, seq, prev,
   topic, originator id, version and the stored event bytes (the hash replication carries);
 - ``chain_hash``  = ``SHA-256(previous chain_hash ‖ record_hash)``, both as raw 32 bytes, with
   :data:`GENESIS` before the first record.
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from hashlib import sha256
 
-from ledger13710.log.record import Record, record_hash
+from ledger13710.log.record import Record, record_digest, record_hash
 
 #: The chain hash "before the first record": SHA-256 of a fixed label.
 GENESIS = sha256(b"ledger13710 chain genesis v1").digest()
@@ -38,16 +38,6 @@ def as_bytes(value: object) -> bytes:
 
 class ChainError(ValueError):
     """A record does not continue the chain it claims to continue."""
-
-
-def record_digest(
-    origin: str, seq: int, prev: int, topic: str, originator_id: str, version: int, state: bytes
-) -> bytes:
-    """The record hash as raw bytes (the same hash as ``envelope.record_hash``, not hex)."""
-    return sha256(
-        f"{origin}\x00{seq}\x00{prev}\x00{topic}\x00{originator_id}\x00{version}\x00".encode()
-        + state
-    ).digest()
 
 
 def chain_next(prev_chain_hash: bytes, record_digest: bytes) -> bytes:

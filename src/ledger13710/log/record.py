@@ -8,7 +8,7 @@ A record is the origin's stored event, unchanged (the same bytes), plus the enve
   back-link, never by ``seq + 1``: a record whose ``prev`` is not the last one applied reveals
   a gap, which is refetched from the origin;
 - ``hash``    SHA-256 over all of the above, so replicas can be compared by content;
-- ``chain``   the origin's chain hash at this record (``audit/chain.py``): it commits to the
+- ``chain``   the origin's chain hash at this record (``log/chain.py``): it commits to the
   whole log up to here, so the parent checks each record continues the chain it holds.
 
 On NATS the payload is the event bytes and the envelope travels in headers.
@@ -16,13 +16,10 @@ On NATS the payload is the event bytes and the envelope travels in headers.
 
 from __future__ import annotations
 
-import hashlib
 import time
-from uuid import UUID
+from hashlib import sha256
 
 import msgspec
-
-from ledger13710.application.mapper import decode_event
 
 H_MSG_ID = "Nats-Msg-Id"
 H_ORIGIN = "L13710-Origin"
@@ -73,14 +70,25 @@ class BadRecordError(Exception):
     """A record from another node that must be quarantined, never applied."""
 
 
+def record_digest(
+    origin: str, seq: int, prev: int, topic: str, originator_id: str, version: int, state: bytes
+) -> bytes:
+    """The one record hash: SHA-256 over the envelope fields and the event bytes, raw.
+
+    Replication carries it as hex (:func:`record_hash`); the chain and Merkle leaves use the
+    raw bytes (``log/chain.py``).
+    """
+    return sha256(
+        f"{origin}\x00{seq}\x00{prev}\x00{topic}\x00{originator_id}\x00{version}\x00".encode()
+        + state
+    ).digest()
+
+
 def record_hash(
     origin: str, seq: int, prev: int, topic: str, originator_id: str, version: int, state: bytes
 ) -> str:
-    """The content hash of a record (hex SHA-256 over envelope and event bytes)."""
-    h = hashlib.sha256()
-    h.update(f"{origin}\x00{seq}\x00{prev}\x00{topic}\x00{originator_id}\x00{version}\x00".encode())
-    h.update(state)
-    return h.hexdigest()
+    """The content hash of a record as replication carries it: :func:`record_digest`, hex."""
+    return record_digest(origin, seq, prev, topic, originator_id, version, state).hex()
 
 
 def make_record(
@@ -141,27 +149,6 @@ def record_from_message(subject_origin: str, headers: dict[str, str] | None, dat
             f"header origin {record.origin!r} differs from subject origin {subject_origin!r}"
         )
     return record
-
-
-def check_record(record: Record) -> None:
-    """Verify a record before applying it: envelope, hash and the event against its schema."""
-    if record.seq <= 0 or not 0 <= record.prev < record.seq:
-        raise BadRecordError(f"impossible position seq={record.seq} prev={record.prev}")
-    expected = record_hash(
-        record.origin, record.seq, record.prev, record.topic, record.originator_id,
-        record.originator_version, record.state,
-    )  # fmt: skip
-    if expected != record.hash:
-        raise BadRecordError("content hash does not match the record (altered in transit?)")
-    try:
-        event = decode_event(record.topic, record.state)
-    except Exception as e:
-        raise BadRecordError(str(e)) from None
-    oid = event.originator_id
-    if str(oid) != record.originator_id and oid != UUID(record.originator_id):
-        raise BadRecordError("event originator differs from the envelope")
-    if event.originator_version != record.originator_version:
-        raise BadRecordError("event version differs from the envelope")
 
 
 fetch_request_encoder = msgspec.json.Encoder()

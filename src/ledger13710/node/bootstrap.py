@@ -15,24 +15,24 @@ from __future__ import annotations
 
 import json
 import os
-import re
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import msgspec
 
 from ledger13710.application.ledger import LedgerApp
+from ledger13710.application.node import Node
 from ledger13710.audit.keys import create_node_key
 from ledger13710.audit.trust import keys_from_configs, save_trusted
 from ledger13710.config.boards import load_boards
 from ledger13710.config.calendars import load_calendar, warn_if_uncovered
 from ledger13710.config.directory_store import DirectoryStore
 from ledger13710.config.dump import dump_node_config
-from ledger13710.config.node import NodeConfig, load_node_config, load_node_configs
+from ledger13710.config.node import load_node_config, load_node_configs
 from ledger13710.config.policies import load_policy
+from ledger13710.config.store import ensure_postgres_schema, store_env
 from ledger13710.domain.clock import Clock, ManualClock
-from ledger13710.domain.errors import ConfigError, InputError
+from ledger13710.domain.errors import InputError
 from ledger13710.domain.types import SHANGHAI
 from ledger13710.logging import get_logger
 
@@ -64,74 +64,6 @@ def clock_from_env() -> Clock:
     """A :class:`ManualClock` at ``$LEDGER13710_NOW`` when set (demos, tests), else the wall."""
     fixed = os.environ.get(NOW_ENV, "").strip()
     return ManualClock(parse_time(fixed, NOW_ENV)) if fixed else SystemClock()
-
-
-@dataclass
-class Node:
-    """A wired node: its config, its ledger application and its directory."""
-
-    dir: Path
-    config: NodeConfig
-    app: LedgerApp
-    directory_store: DirectoryStore
-
-    @property
-    def id(self) -> str:
-        """The node id (its government's unit id)."""
-        return self.config.node.id
-
-    def close(self) -> None:
-        """Release the store and the directory."""
-        self.app.close()
-        self.directory_store.close()
-
-
-_DSN_KEYS = {
-    "host": "POSTGRES_HOST",
-    "port": "POSTGRES_PORT",
-    "dbname": "POSTGRES_DBNAME",
-    "user": "POSTGRES_USER",
-    "password": "POSTGRES_PASSWORD",
-}
-_SCHEMA_RE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
-
-
-def store_env(cfg: NodeConfig, node_dir: Path) -> dict[str, str]:
-    """eventsourcing settings for the node's store."""
-    if cfg.store.kind == "sqlite":
-        return {
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": str(node_dir / "events.sqlite"),
-        }
-    env = {"PERSISTENCE_MODULE": "eventsourcing.postgres", "POSTGRES_HOST": "127.0.0.1"}
-    for part in cfg.store.dsn.split():
-        key, _, value = part.partition("=")
-        if key not in _DSN_KEYS or not value:
-            raise ConfigError(
-                f"node {cfg.id}: [store].dsn part {part!r} is not one of "
-                f"{', '.join(k + '=…' for k in _DSN_KEYS)}"
-            )
-        env[_DSN_KEYS[key]] = value
-    env.setdefault("POSTGRES_PASSWORD", "")  # trust or .pgpass auth: no password in config
-    if "POSTGRES_DBNAME" not in env or "POSTGRES_USER" not in env:
-        raise ConfigError(f"node {cfg.id}: [store].dsn needs dbname=… and user=…")
-    schema = cfg.store.schema or "ledger_" + re.sub(r"[^a-z0-9]", "_", cfg.id)
-    if not _SCHEMA_RE.fullmatch(schema):
-        raise ConfigError(f"node {cfg.id}: [store].schema {schema!r} is not a plain SQL name")
-    env["POSTGRES_SCHEMA"] = schema
-    return env
-
-
-def ensure_postgres_schema(env: dict[str, str]) -> None:
-    """Create the node's schema if it does not exist (eventsourcing creates only tables)."""
-    import psycopg  # noqa: PLC0415 - only nodes with a PostgreSQL store need the driver
-
-    conninfo = " ".join(f"{k}={env[v]}" for k, v in _DSN_KEYS.items() if v in env)
-    try:
-        with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{env["POSTGRES_SCHEMA"]}"')
-    except psycopg.Error as e:
-        raise ConfigError(f"cannot reach PostgreSQL ({conninfo}): {e}".strip()) from None
 
 
 def init_node(config_path: Path, node_dir: Path) -> Path:

@@ -34,6 +34,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.client import JetStreamContext
 
 from ledger13710.application.inbound import accept, inbox_decoder
+from ledger13710.application.node import Node
 from ledger13710.audit.checkpoints import (
     LogTree,
     checkpoint_due,
@@ -50,7 +51,7 @@ from ledger13710.log.record import (
     fetch_request_decoder,
 )
 from ledger13710.logging import get_logger
-from ledger13710.node.bootstrap import Node, open_node
+from ledger13710.node.bootstrap import open_node
 from ledger13710.node.reminders import close_engine, engine_for
 from ledger13710.node.status import PARENT_ACK
 from ledger13710.replication.ingester import Ingester

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ledger13710.application.node import Node
 from ledger13710.config.directory_store import DirectoryStore
 from ledger13710.config.node import RemindersSection
 from ledger13710.domain.clock import Clock
 from ledger13710.domain.directory import Directory
 from ledger13710.domain.errors import ConfigError
 from ledger13710.domain.policy import parse_duration
-from ledger13710.node.bootstrap import Node
 from ledger13710.reminders.alerts import REMINDERS_DB
 from ledger13710.reminders.engine import ReminderEngine
 from ledger13710.reminders.gateways.base import Gateway

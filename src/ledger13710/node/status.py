@@ -15,7 +15,7 @@ from datetime import datetime
 import msgspec
 
 from ledger13710.application.mapper import decode_event
-from ledger13710.node.bootstrap import Node
+from ledger13710.application.node import Node
 from ledger13710.reminders.alerts import active_alerts
 from ledger13710.replication.publisher import PUBLISHED
 from ledger13710.replication.replica_store import ReplicaStore

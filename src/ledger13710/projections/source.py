@@ -1,5 +1,8 @@
 """Where the views read events: the node's own log, and at upper tiers its subtree's replicas.
 
+The replicas come through :class:`ReplicaLog`, the interface the application layer defines; the
+composition root (``node/views.py``) hands in the replication's store.
+
 Both are followed by position (eventsourcing's SQLite recorder has no ``subscribe()``): the
 own log by notification id, each replicated origin by its sequence in the origin's log.
 """
@@ -7,14 +10,11 @@ own log by notification id, each replicated origin by its sequence in the origin
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import msgspec
 from eventsourcing.persistence import ApplicationRecorder
 
-from ledger13710.replication.replica_store import ReplicaStore
-
-REPLICAS_FILE = "replicas.sqlite"
+from ledger13710.application.replicas import ReplicaLog
 
 
 class SourceRecord(msgspec.Struct, frozen=True, array_like=True, gc=False):
@@ -30,17 +30,11 @@ class EventSource:
     """A node's events by origin: its own log (``own``) and the replicas beside it."""
 
     def __init__(
-        self, own: str, recorder: ApplicationRecorder, replicas: ReplicaStore | None
+        self, own: str, recorder: ApplicationRecorder, replicas: ReplicaLog | None
     ) -> None:
         self.own = own
         self.recorder = recorder
         self.replicas = replicas
-
-    @classmethod
-    def for_node(cls, own: str, recorder: ApplicationRecorder, node_dir: Path) -> EventSource:
-        """The source of a node directory; a leaf without ``replicas.sqlite`` has only its log."""
-        path = node_dir / REPLICAS_FILE
-        return cls(own, recorder, ReplicaStore(path) if path.exists() else None)
 
     def close(self) -> None:
         """Close the replica store (the recorder belongs to the node)."""

@@ -18,12 +18,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ledger13710.audit.keys import KeyRotated
-from ledger13710.audit.store import Checkpoint
+from ledger13710.audit.store import Checkpoint, checkpoint_of
+from ledger13710.domain.key_events import KeyRotated
 from ledger13710.log.chain import GENESIS
-from ledger13710.log.record import BadRecordError, Record, check_record
+from ledger13710.log.record import BadRecordError, Record
 from ledger13710.replication import verified
-from ledger13710.replication.verified import CheckpointOutcome
+from ledger13710.replication.verified import CheckpointOutcome, check_record
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS replica_events (
@@ -339,7 +339,7 @@ class ReplicaStore:
             "ORDER BY tree_size",
             (origin,),
         ).fetchall()
-        return [(verified.checkpoint_of(origin, row), str(row[7]), str(row[8])) for row in rows]
+        return [(checkpoint_of(origin, row), str(row[7]), str(row[8])) for row in rows]
 
     def quarantined(self) -> list[tuple[str, int, str]]:
         """(origin, seq, reason) of every quarantined record."""

@@ -20,13 +20,15 @@ from __future__ import annotations
 import sqlite3
 import time
 from dataclasses import dataclass
+from uuid import UUID
 
 from ledger13710.application.mapper import decode_event
-from ledger13710.audit.keys import KeyRotated, rotation_ok, signature_ok
-from ledger13710.audit.store import Checkpoint
+from ledger13710.audit.keys import rotation_ok, signature_ok
+from ledger13710.audit.store import Checkpoint, checkpoint_of
+from ledger13710.domain.key_events import KeyRotated
 from ledger13710.log.chain import GENESIS, ChainError, verify_next
 from ledger13710.log.merkle import CompactRange, leaf_hash
-from ledger13710.log.record import Record
+from ledger13710.log.record import BadRecordError, Record, record_digest
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS replica_checkpoints (
@@ -53,6 +55,27 @@ PENDING, VERIFIED, REJECTED = "pending", "verified", "rejected"
 #: How a key pinned from ``trusted_keys.json`` is marked in ``replica_keys``.
 CONFIGURED = "configured"
 _CP = "tree_size, last_seq, root_hash, chain_hash, timestamp, public_key, signature"
+
+
+def check_record(record: Record) -> None:
+    """Verify a record before applying it: envelope, hash and the event against its schema."""
+    if record.seq <= 0 or not 0 <= record.prev < record.seq:
+        raise BadRecordError(f"impossible position seq={record.seq} prev={record.prev}")
+    expected = record_digest(
+        record.origin, record.seq, record.prev, record.topic, record.originator_id,
+        record.originator_version, record.state,
+    ).hex()  # fmt: skip
+    if expected != record.hash:
+        raise BadRecordError("content hash does not match the record (altered in transit?)")
+    try:
+        event = decode_event(record.topic, record.state)
+    except Exception as e:
+        raise BadRecordError(str(e)) from None
+    oid = event.originator_id
+    if str(oid) != record.originator_id and oid != UUID(record.originator_id):
+        raise BadRecordError("event originator differs from the envelope")
+    if event.originator_version != record.originator_version:
+        raise BadRecordError("event version differs from the envelope")
 
 
 def migrate(db: sqlite3.Connection) -> None:
@@ -224,15 +247,6 @@ def check_pending(db: sqlite3.Connection, origin: str) -> list[CheckpointOutcome
         )
         out.append(CheckpointOutcome(origin, cp.tree_size, cp.last_seq, VERIFIED))
     return out
-
-
-def checkpoint_of(origin: str, row: tuple[object, ...]) -> Checkpoint:
-    """A checkpoint from a ``replica_checkpoints`` row (its first seven columns)."""
-    size, last_seq, root, chain, stamp, key, signature = (str(v) for v in row[:7])
-    return Checkpoint(
-        origin=origin, tree_size=int(size), last_seq=int(last_seq), root_hash=root,
-        chain_hash=chain, timestamp=stamp, public_key=key, signature=signature,
-    )  # fmt: skip
 
 
 def _reject(db: sqlite3.Connection, cp: Checkpoint, reason: str) -> CheckpointOutcome:
