@@ -12,4 +12,5 @@ bash scripts/ensure_postgres.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy
+.venv/bin/lint-imports  # the layers of ARCHITECTURE.md (contracts in pyproject.toml)
 exec .venv/bin/pytest "$@"
