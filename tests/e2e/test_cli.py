@@ -235,3 +235,24 @@ def test_user_errors_are_one_line_exit_2_and_write_nothing(
     nothing = ""
     assert nothing == result.out
     assert before == log_position(story.dir)
+
+
+def test_the_clock_is_now_else_the_environment_read_once_by_the_command(story: Story) -> None:
+    """``--now`` wins over ``$LEDGER13710_NOW`` (a bad variable is then never read); without
+    ``--now`` a bad variable is a one-line error that names it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEDGER13710_")}
+    env["LEDGER13710_NOW"] = "yesterday"
+    command = [str(SCRIPT), "node", "show", "--dir", str(story.dir), "--json"]
+
+    with_now = subprocess.run(
+        [*command, "--now", "2016-11-07T09:00"], capture_output=True, text=True, env=env,
+        check=False, timeout=60,
+    )  # fmt: skip
+    from_env = subprocess.run(
+        command, capture_output=True, text=True, env=env, check=False, timeout=60
+    )
+
+    quiet_success, user_error = (0, ""), 2
+    assert quiet_success == (with_now.returncode, with_now.stderr)
+    assert user_error == from_env.returncode
+    assert from_env.stderr.startswith("ledger13710: error: bad LEDGER13710_NOW 'yesterday'")

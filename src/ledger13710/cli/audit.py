@@ -101,7 +101,7 @@ def _show_report(report: Report) -> None:
 
 def cmd_checkpoint(args: argparse.Namespace) -> int:
     """``audit checkpoint``: sign a checkpoint of the node's log now."""
-    node = open_node(Path(args.dir))
+    node = open_node(Path(args.dir), args.run_clock)
     try:
         cp = make_checkpoint(node)
     finally:
@@ -117,7 +117,7 @@ def cmd_checkpoint(args: argparse.Namespace) -> int:
 
 def cmd_rotate_key(args: argparse.Namespace) -> int:
     """``audit rotate-key``: a new signing key, recorded in the log signed by the old one."""
-    node = open_node(Path(args.dir))
+    node = open_node(Path(args.dir), args.run_clock)
     try:
         rotated = rotate_key(node, actor=args.actor or "")
     finally:
@@ -182,7 +182,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     """``audit report --item N | --unit U``: an HTML report with the verification result."""
     node_dir = Path(args.dir)
     report = _verify_dir(node_dir, [])
-    node = open_node(node_dir)
+    node = open_node(node_dir, args.run_clock)
     store = open_audit_store(node_dir)
     try:
         now = node.app.clock.now()

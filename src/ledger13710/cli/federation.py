@@ -17,7 +17,8 @@ from ledger13710.replication.replica_store import ReplicaStore
 def cmd_node_run(args: argparse.Namespace) -> int:
     """``node run``: replicate upward, ingest the subtree, serve the inbox, until stopped."""
     return run_node(
-        Path(args.dir), args.nats, checkpoint_every_events=args.checkpoint_every_events,
+        Path(args.dir), args.run_clock, args.nats,
+        checkpoint_every_events=args.checkpoint_every_events,
         checkpoint_every_seconds=args.checkpoint_every_seconds,
         checkpoint_check_seconds=args.checkpoint_check_seconds,
     )  # fmt: skip
@@ -25,7 +26,7 @@ def cmd_node_run(args: argparse.Namespace) -> int:
 
 def cmd_node_status(args: argparse.Namespace) -> int:
     """``node status``: replication lag per origin."""
-    node = open_node(Path(args.dir))
+    node = open_node(Path(args.dir), args.run_clock)
     store = ReplicaStore(node.dir / "replicas.sqlite")
     try:
         status = node_status(node, store)
@@ -58,7 +59,7 @@ def cmd_node_status(args: argparse.Namespace) -> int:
 
 def cmd_node_trust(args: argparse.Namespace) -> int:
     """``node trust``: configure the public key of a descendant's log."""
-    node = open_node(Path(args.dir))
+    node = open_node(Path(args.dir), args.run_clock)
     try:
         keys = trust(node.dir, node.id, args.origin, args.key)
         store = ReplicaStore(node.dir / "replicas.sqlite")
@@ -79,7 +80,7 @@ def cmd_node_trust(args: argparse.Namespace) -> int:
 
 def cmd_node_unblock(args: argparse.Namespace) -> int:
     """``node unblock``: let a blocked origin's stream flow again."""
-    node = open_node(Path(args.dir))
+    node = open_node(Path(args.dir), args.run_clock)
     store = ReplicaStore(node.dir / "replicas.sqlite")
     try:
         blocked = {s.origin: s.blocked for s in store.statuses()}

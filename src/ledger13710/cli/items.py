@@ -22,7 +22,7 @@ Action = Callable[[LedgerApp, argparse.Namespace], ItemState]
 
 
 def _run(action: Action, args: argparse.Namespace) -> int:
-    node = open_node(Path(args.dir))
+    node = open_node(Path(args.dir), args.run_clock)
     try:
         if not args.actor:
             raise InputError("say who acts: --actor CONTACT_ID (or $LEDGER13710_ACTOR)")
@@ -38,7 +38,7 @@ def _run(action: Action, args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    node = open_node(Path(args.dir))
+    node = open_node(Path(args.dir), args.run_clock)
     try:
         item = node.app.item(args.number)
         events = node.app.item_events(args.number)

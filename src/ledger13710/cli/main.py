@@ -24,7 +24,7 @@ from ledger13710.cli.reminders import add_reminder_commands
 from ledger13710.cli.views import add_view_commands
 from ledger13710.domain.errors import LedgerError
 from ledger13710.logging import configure
-from ledger13710.node.bootstrap import init_node, open_node, parse_time
+from ledger13710.node.bootstrap import NOW_ENV, clock_at, init_node, open_node
 
 DIR_ENV = "LEDGER13710_DIR"
 ACTOR_ENV = "LEDGER13710_ACTOR"
@@ -33,12 +33,12 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def _node(args: argparse.Namespace) -> Node:
-    return open_node(Path(args.dir))
+    return open_node(Path(args.dir), args.run_clock)
 
 
 def cmd_node_init(args: argparse.Namespace) -> int:
     """``node init``: create a node directory from a node TOML."""
-    node_dir = init_node(Path(args.config), Path(args.dir))
+    node_dir = init_node(Path(args.config), Path(args.dir), args.run_clock)
     if args.json:
         show.emit_json({"dir": str(node_dir), "config": args.config})
     else:
@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--json", action="store_true", help="print JSON instead of tables")
     common.add_argument(
         "--now", help="act as if it were this time (ISO; for demos and drills), "
-        "also $LEDGER13710_NOW",
+        f"also ${NOW_ENV}",
     )  # fmt: skip
     parser = argparse.ArgumentParser(
         prog="ledger13710", description="13710 电子督办台账 — a node of the federated ledger"
@@ -148,9 +148,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure(args.log_level, json=True)
     handler: Handler = args.handler
     try:
-        if getattr(args, "now", None):
-            parse_time(args.now, "--now")
-            os.environ["LEDGER13710_NOW"] = args.now
+        if hasattr(args, "now"):  # the one place the clock is read from the command line
+            fixed = (args.now, "--now") if args.now else (os.environ.get(NOW_ENV, ""), NOW_ENV)
+            args.run_clock = clock_at(*fixed)
         return handler(args)
     except LedgerError as e:
         sys.stderr.write(f"ledger13710: error: {e}\n")

@@ -26,7 +26,7 @@ from ledger13710.reminders.gateways.outbox import OutboxGateway
 def cmd_list(args: argparse.Namespace) -> int:
     """``reminders``: the outbox as a table (or JSON)."""
     node_dir = Path(args.dir)
-    open_node(node_dir).close()  # checks the directory is a node and names the fix if not
+    open_node(node_dir, args.run_clock).close()  # checks it is a node directory, names the fix
     outbox = OutboxGateway(node_dir / REMINDERS_DB)
     try:
         messages = outbox.messages(args.limit)
@@ -51,7 +51,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """``reminders run``: tick once (``--once``) or every second until interrupted."""
-    node = open_node(Path(args.dir))
+    node = open_node(Path(args.dir), args.run_clock)
     engine = engine_for(node)
     try:
         if args.once:
@@ -77,7 +77,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
     """``reminders rebuild``: the index of due times, again from the whole log."""
-    node = open_node(Path(args.dir))
+    node = open_node(Path(args.dir), args.run_clock)
     engine = engine_for(node)
     try:
         read = engine.rebuild()

@@ -39,7 +39,7 @@ Query = Callable[[Projector, Node, datetime], Awaitable[T]]
 
 def _query(args: argparse.Namespace, query: Query[T]) -> tuple[T, datetime]:
     """Open the node and its views, catch up, run ``query``; return its result and now."""
-    node = open_node(Path(args.dir))
+    node = open_node(Path(args.dir), args.run_clock)
     try:
         now = node.app.clock.now()
 
@@ -67,7 +67,7 @@ def cmd_views(args: argparse.Namespace) -> int:
     """``views update`` / ``views rebuild``: catch up, or fold from the first event."""
     views = [args.view] if getattr(args, "view", None) else list(VIEWS)
     rebuild = args.views_cmd == "rebuild"
-    node = open_node(Path(args.dir))
+    node = open_node(Path(args.dir), args.run_clock)
     try:
 
         async def run() -> int:
@@ -228,7 +228,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     path = Path(args.path)
     if not path.is_file():
         raise InputError(f"no workbook at {path}")
-    node = open_node(Path(args.dir))
+    node = open_node(Path(args.dir), args.run_clock)
     try:
         report = import_ledger(node.app, path, actor=args.actor, assign=not args.no_assign)
     finally:

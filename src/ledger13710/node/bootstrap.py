@@ -14,7 +14,6 @@ A node's data directory holds:
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime
 from pathlib import Path
 
@@ -60,13 +59,14 @@ def parse_time(text: str, what: str = "time") -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=SHANGHAI)
 
 
-def clock_from_env() -> Clock:
-    """A :class:`ManualClock` at ``$LEDGER13710_NOW`` when set (demos, tests), else the wall."""
-    fixed = os.environ.get(NOW_ENV, "").strip()
-    return ManualClock(parse_time(fixed, NOW_ENV)) if fixed else SystemClock()
+def clock_at(fixed: str, what: str) -> Clock:
+    """A :class:`ManualClock` at ``fixed`` (demos, drills, tests), or the wall clock when it is
+    blank. Entry points call it once with what they were given (``what`` names where, for the
+    error); the program below them only ever receives the clock."""
+    return ManualClock(parse_time(fixed, what)) if fixed.strip() else SystemClock()
 
 
-def init_node(config_path: Path, node_dir: Path) -> Path:
+def init_node(config_path: Path, node_dir: Path, clock: Clock | None = None) -> Path:
     """``node init``: make ``node_dir`` a node directory for the node in ``config_path``."""
     cfg = load_node_config(config_path)
     if (node_dir / "node.toml").exists():
@@ -91,7 +91,7 @@ def init_node(config_path: Path, node_dir: Path) -> Path:
     (node_dir / "nodes.json").write_text(json.dumps(sorted(federation)), "utf-8")
     if published := keys_from_configs(cfg.id, federation):
         save_trusted(node_dir, published)
-    node = open_node(node_dir)
+    node = open_node(node_dir, clock)
     try:  # the names of every unit of the federation, so views label the whole subtree
         own = node.directory_store.directory()
         node.directory_store.add_units(
@@ -124,7 +124,7 @@ def open_node(node_dir: Path, clock: Clock | None = None) -> Node:
     cfg = load_node_config(config_file)
     policy = load_policy(cfg.policy_ref())
     calendar = load_calendar(cfg.calendar_overrides_path())
-    clock = clock or clock_from_env()
+    clock = clock or SystemClock()
     warn_if_uncovered(calendar, [clock.now().year], log)
     directory_store = DirectoryStore(node_dir / "directory.sqlite")
     directory_store.import_config(cfg)

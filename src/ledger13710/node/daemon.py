@@ -43,6 +43,7 @@ from ledger13710.audit.checkpoints import (
 )
 from ledger13710.audit.store import Checkpoint, open_audit_store
 from ledger13710.audit.trust import load_trusted
+from ledger13710.domain.clock import Clock
 from ledger13710.domain.errors import ConfigError
 from ledger13710.log.record import (
     H_MSG_ID,
@@ -311,11 +312,11 @@ def _msg_id(m: Msg) -> str:
     return (m.headers or {}).get(H_MSG_ID, "")
 
 
-def run_node(node_dir: Path, url: str | None = None, **checkpoints: Any) -> int:
-    """Run the node in ``node_dir`` until it is told to stop (``checkpoints``: the
+def run_node(node_dir: Path, clock: Clock, url: str | None = None, **checkpoints: Any) -> int:
+    """Run the node in ``node_dir`` on ``clock`` until it is told to stop (``checkpoints``: the
     ``checkpoint_every_*`` / ``checkpoint_check_seconds`` settings of :class:`NodeProcess`)."""
     settings = load_settings(node_dir, url)
-    node = open_node(node_dir)
+    node = open_node(node_dir, clock)
     try:
         asyncio.run(NodeProcess(node, settings, **checkpoints).run())
     finally:
