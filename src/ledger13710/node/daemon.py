@@ -11,7 +11,7 @@ One asyncio process per node runs, side by side:
 - the **checkpoint timer** (a signed checkpoint of the node's log when one is due; the
   publisher sends it upward once the records it covers are published).
 
-The ledger itself stays synchronous; every store call runs in a worker thread so the event loop
+The ledger itself stays synchronous; every store call crosses ``threads.run_sync`` so the loop
 never blocks. Commands keep arriving through the CLI (another process) meanwhile: the SQLite
 store is shared through WAL, the publisher follows the log by position.
 """
@@ -67,6 +67,7 @@ from ledger13710.replication.subjects import (
     info_subject,
     reply_prefix,
 )
+from ledger13710.threads import run_sync
 
 log = get_logger("ledger13710.node")
 
@@ -207,7 +208,7 @@ class NodeProcess:
             except TimeoutError:
                 pass
             try:
-                if await asyncio.to_thread(self._checkpoint_now):
+                if await run_sync(self._checkpoint_now):
                     publisher.checkpoints_due.set()
             except Exception as e:  # a locked or unreachable store: try again next time
                 log.warning("checkpoint_failed", node=self.id, error=repr(e))
@@ -257,7 +258,7 @@ class NodeProcess:
         except msgspec.DecodeError as e:
             log.error("inbox_bad_message", node=self.id, msg_id=_msg_id(m), reason=str(e))
             return
-        outcome = await asyncio.to_thread(accept, self.app, message)
+        outcome = await run_sync(accept, self.app, message)
         log.info(
             "inbox_message", node=self.id, upper=message.upper, upper_seq=message.upper_seq,
             item=message.child_number, outcome=outcome,
@@ -269,18 +270,18 @@ class NodeProcess:
         except msgspec.DecodeError:
             return
         limit = max(1, min(request.limit, 500))
-        records = await asyncio.to_thread(read_log, self.app, self.id, request.after, limit)
-        last = await asyncio.to_thread(self.app.recorder.max_notification_id) or 0
+        records = await run_sync(read_log, self.app, self.id, request.after, limit)
+        last = await run_sync(self.app.recorder.max_notification_id) or 0
         await m.respond(
             fetch_reply_encoder.encode(FetchReply(origin=self.id, records=records, last=last))
         )
 
     async def _serve_info(self, m: Msg) -> None:
-        await m.respond(await asyncio.to_thread(node_info, self.node))
+        await m.respond(await run_sync(node_info, self.node))
 
     async def _on_ack(self, m: Msg) -> None:
         with contextlib.suppress(ValueError):
-            await asyncio.to_thread(self.store.set_position, PARENT_ACK, int(m.data))
+            await run_sync(self.store.set_position, PARENT_ACK, int(m.data))
 
 
 class NodeInfo(msgspec.Struct, frozen=True, kw_only=True):

@@ -31,6 +31,7 @@ from ledger13710.projections import rows
 from ledger13710.projections.schema import ITEM_COLUMNS, LEDGER, TIMELINE, VIEWS
 from ledger13710.projections.source import EventSource, SourceRecord
 from ledger13710.projections.store import PositionMovedError, ReadStore
+from ledger13710.threads import run_sync
 
 log = get_logger("ledger13710.projections")
 
@@ -104,10 +105,10 @@ class Projector:
     async def pending(self, views: Sequence[str] = VIEWS) -> int:
         """About how many records the views are behind (for a progress bar)."""
         positions = await self.store.positions()
-        origins = await asyncio.to_thread(self.source.origins)
+        origins = await run_sync(self.source.origins)
         total = 0
         for origin in origins:
-            last = await asyncio.to_thread(self.source.last, origin)
+            last = await run_sync(self.source.last, origin)
             total += max(0, last - min(positions.get((v, origin), 0) for v in views))
         return total
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -13,6 +12,7 @@ import aiosqlite
 from ledger13710.domain.state import ItemState
 from ledger13710.projections import schema
 from ledger13710.projections.rows import state_decoder
+from ledger13710.threads import run_sync
 
 VIEWS_FILE = "views.sqlite"
 Params = Sequence[Any] | Mapping[str, Any]
@@ -143,7 +143,7 @@ class ReadStore:
         proceeds while the event loop folds the next batch (a chain of aiosqlite calls would
         wait for the loop between statements).
         """
-        await asyncio.to_thread(self._write, expected, moved, statements)
+        await run_sync(self._write, expected, moved, statements)
 
     def _write(
         self,

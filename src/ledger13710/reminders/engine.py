@@ -52,6 +52,7 @@ from ledger13710.reminders.schedule import (
 )
 from ledger13710.reminders.send import Sender
 from ledger13710.reminders.settings import DirectorySource, EngineSettings, TickReport
+from ledger13710.threads import run_sync
 
 log = get_logger("ledger13710.reminders")
 
@@ -134,7 +135,7 @@ class ReminderEngine:
         """Tick in a worker thread every ``interval_s`` until ``stop`` is set."""
         while not stop.is_set():
             try:
-                await asyncio.to_thread(self.tick)
+                await run_sync(self.tick)
             except Exception as e:
                 log.error("reminder_tick_failed", node=self.app.node_id, error=repr(e))
             with contextlib.suppress(TimeoutError):

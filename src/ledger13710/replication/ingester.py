@@ -55,6 +55,7 @@ from ledger13710.replication.subjects import (
     origin_of,
 )
 from ledger13710.replication.verified import REJECTED, VERIFIED, CheckpointOutcome
+from ledger13710.threads import run_sync
 
 log = get_logger("ledger13710.ingester")
 checkpoint_decoder = msgspec.json.Decoder(Checkpoint)
@@ -155,10 +156,10 @@ class Ingester:
                     records.append(record_from_message(origin, m.headers, m.data))
             except (BadRecordError, ValueError) as e:
                 log.error("bad_message", node=self.node, subject=m.subject, reason=str(e))
-        result = await asyncio.to_thread(self.store.apply, records)
+        result = await run_sync(self.store.apply, records)
         await self._after(result)
         for cp in checkpoints:  # after the records of the same batch (they may cover them)
-            self._log_checkpoints(await asyncio.to_thread(self.store.add_checkpoint, cp))
+            self._log_checkpoints(await run_sync(self.store.add_checkpoint, cp))
         for origin, last in result.gaps.items():
             await self.fill(origin, last)
         for m in msgs:
@@ -189,7 +190,7 @@ class Ingester:
         self._log_checkpoints(result.checkpoints)
         if not result.applied:
             return
-        await asyncio.to_thread(self._roll_up, result.applied)
+        await run_sync(self._roll_up, result.applied)
         last: dict[str, int] = {}
         for r in result.applied:
             last[r.origin] = r.seq
@@ -250,7 +251,7 @@ class Ingester:
                 msgspec.structs.replace(r, published_ns=0) if r.origin == origin else r
                 for r in answer.records
             ]
-            result = await asyncio.to_thread(self.store.apply, records)
+            result = await run_sync(self.store.apply, records)
             await self._after(result)
             if result.applied:
                 log.info(
@@ -272,14 +273,14 @@ class Ingester:
 
         async def ask(origin: str) -> None:
             async with limit:
-                last = await asyncio.to_thread(self.store.last_seq, origin)
+                last = await run_sync(self.store.last_seq, origin)
                 await self.fill(origin, last, probing=True)
 
         await asyncio.gather(*(ask(o) for o in descendants))
 
     async def catch_up(self) -> None:
         """Fill every origin known to be behind (a gap seen earlier, an origin back online)."""
-        behind = await asyncio.to_thread(self.store.behind)
+        behind = await run_sync(self.store.behind)
         for origin, last in behind.items():
             await self.fill(origin, last)
 

@@ -45,6 +45,7 @@ from ledger13710.log.record import (
 from ledger13710.logging import get_logger
 from ledger13710.replication.replica_store import ReplicaStore
 from ledger13710.replication.subjects import events_subject, inbox_subject
+from ledger13710.threads import run_sync
 
 log = get_logger("ledger13710.publisher")
 
@@ -162,7 +163,7 @@ class Publisher:
                 # republishes what JetStream and the parent drop as duplicates)
                 await _saved(saving)
                 saving = asyncio.ensure_future(
-                    asyncio.to_thread(self.store.set_position, PUBLISHED, position)
+                    run_sync(self.store.set_position, PUBLISHED, position)
                 )
                 log.debug("published", node=self.node, upto=position, count=len(records))
         finally:
@@ -171,15 +172,13 @@ class Publisher:
 
     def _read(self, after: int) -> asyncio.Future[list[Record]]:
         """The log's next batch after ``after``, read in a worker thread."""
-        return asyncio.ensure_future(
-            asyncio.to_thread(read_log, self.app, self.node, after, self.batch)
-        )
+        return asyncio.ensure_future(run_sync(read_log, self.app, self.node, after, self.batch))
 
     async def _publish_checkpoints(self, position: int) -> None:
         """Publish every checkpoint not published yet whose records are (in order)."""
         assert self.node_dir is not None
         after = self.store.get_position(CHECKPOINT_PUBLISHED)[0]
-        found = await asyncio.to_thread(checkpoints_to_publish, self.node_dir, after, position)
+        found = await run_sync(checkpoints_to_publish, self.node_dir, after, position)
         for cp in found:
             headers = {
                 H_MSG_ID: f"{self.node}:cp:{cp.tree_size}",
@@ -188,7 +187,7 @@ class Publisher:
             }
             async with asyncio.timeout(self.ack_timeout_s):
                 await self.js.publish(self.subject, msgspec.json.encode(cp), headers=headers)
-            await asyncio.to_thread(self.store.set_position, CHECKPOINT_PUBLISHED, cp.tree_size)
+            await run_sync(self.store.set_position, CHECKPOINT_PUBLISHED, cp.tree_size)
             log.info(
                 "checkpoint_published", node=self.node, tree_size=cp.tree_size,
                 last_seq=cp.last_seq,
@@ -207,7 +206,7 @@ class Publisher:
 
     async def _deliver(self, r: Record) -> list[asyncio.Future[Any]]:
         event = decode_event(r.topic, r.state)
-        found = await asyncio.to_thread(outbound_message, self.app, r.seq, event)
+        found = await run_sync(outbound_message, self.app, r.seq, event)
         if found is None:
             return []
         target, message = found
