@@ -22,7 +22,7 @@ from ledger13710.cli.items import add_item_commands
 from ledger13710.cli.nats import add_nats_commands
 from ledger13710.cli.reminders import add_reminder_commands
 from ledger13710.cli.views import add_view_commands
-from ledger13710.domain.errors import LedgerError
+from ledger13710.domain.errors import InputError, LedgerError
 from ledger13710.logging import configure
 from ledger13710.node.bootstrap import NOW_ENV, clock_at, init_node, open_node
 
@@ -141,6 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _flag_of(e: LedgerError) -> str:
+    """The option that gives the input an error is about, as the domain names no flags."""
+    field = e.field if isinstance(e, InputError) else ""
+    return f" (--{field.replace('_', '-')})" if field else ""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return the exit status (0 ok, 2 user error, 70 internal error)."""
     parser = build_parser()
@@ -153,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.run_clock = clock_at(*fixed)
         return handler(args)
     except LedgerError as e:
-        sys.stderr.write(f"ledger13710: error: {e}\n")
+        sys.stderr.write(f"ledger13710: error: {e}{_flag_of(e)}\n")
         return 2
     except PersistenceError as e:
         sys.stderr.write(f"ledger13710: store error: {e}\n")

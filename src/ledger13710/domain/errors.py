@@ -12,7 +12,15 @@ class LedgerError(Exception):
 
 
 class InputError(LedgerError):
-    """A value given on the command line, in a file or over the API is not acceptable."""
+    """A value given on the command line, in a file or over the API is not acceptable.
+
+    ``field`` names the input that is missing or wrong (``content``, ``approved_by``) for the
+    entry point to say in its own words (the CLI as ``--content``): the domain names no flag.
+    """
+
+    def __init__(self, message: str, *, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class ConfigError(LedgerError):

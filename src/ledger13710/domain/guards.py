@@ -48,16 +48,16 @@ def require_supervisor(s: ItemState, action: str, unit: str) -> None:
 # -- input ------------------------------------------------------------------------------------
 
 
-def need_text(value: str, what: str) -> None:
-    """Refuse a blank ``value``; ``what`` names it in the message."""
+def need_text(value: str, what: str, field: str = "") -> None:
+    """Refuse a blank ``value``; ``what`` names it in the message, ``field`` for entry points."""
     if not value.strip():
-        raise InputError(f"missing {what}")
+        raise InputError(f"missing {what}", field=field)
 
 
 def check_registration(title: str, lead_unit: str, co_units: Sequence[str]) -> None:
     """立项: a title, and co-units listed once each and apart from the lead unit."""
     if not title.strip():
-        raise InputError("an item needs a title (--title)")
+        raise InputError("an item needs a title", field="title")
     if lead_unit in co_units:
         raise InputError(f"lead unit {lead_unit} is also listed as a co-unit")
     if len(set(co_units)) != len(co_units):
@@ -76,7 +76,7 @@ def check_part_target(s: ItemState, to_unit: str, part: str) -> None:
     if any(c.unit == to_unit for c in s.children.values()):
         raise InputError(f"item {s.number}: {to_unit} already has a part of it")
     if not part.strip():
-        raise InputError("say which part is sub-assigned (--part)")
+        raise InputError("say which part is sub-assigned", field="part")
 
 
 def part_to_review(s: ItemState, child_number: str, action: str, unit: str) -> ChildRef:

@@ -228,7 +228,7 @@ class Item:
         """反馈: the "3"."""
         guards.check_allowed(self.state, "feedback")
         guards.require_lead(self.state, "feedback", unit)
-        guards.need_text(content, "feedback content (--content)")
+        guards.need_text(content, "feedback content", "content")
         self._emit(ev.FeedbackSubmitted, now, actor, unit, content=content)
 
     def progress(
@@ -237,7 +237,7 @@ class Item:
         """进展: a progress report, optionally meeting a plan milestone."""
         guards.check_allowed(self.state, "progress")
         guards.require_lead(self.state, "progress", unit, co_ok=True)
-        guards.need_text(content, "progress content (--content)")
+        guards.need_text(content, "progress content", "content")
         guards.check_milestone(self.state, milestone)
         self._emit(ev.ProgressReported, now, actor, unit, content=content, milestone=milestone)
 
@@ -245,7 +245,7 @@ class Item:
         """落实解决."""
         guards.check_allowed(self.state, "resolve")
         guards.require_lead(self.state, "resolve", unit)
-        guards.need_text(content, "what was done (--content)")
+        guards.need_text(content, "what was done", "content")
         self._emit(ev.Resolved, now, actor, unit, content=content)
 
     def plan(
@@ -262,7 +262,7 @@ class Item:
         """时间节点和方案: milestones become tracked deadlines."""
         guards.check_allowed(self.state, "plan")
         guards.require_lead(self.state, "plan", unit)
-        guards.need_text(reason, "why the problem cannot be solved in time (--reason)")
+        guards.need_text(reason, "why the problem cannot be solved in time", "reason")
         guards.check_plan(milestones, target_at, now)
         self._emit(
             ev.PlanSubmitted,
@@ -289,7 +289,7 @@ class Item:
         guards.check_allowed(self.state, "extend")
         guards.require_lead(self.state, "request an extension", unit)
         guards.check_extension_request(self.state, clock, requested_due)
-        guards.need_text(reason, "a reason for the extension (--reason)")
+        guards.need_text(reason, "a reason for the extension", "reason")
         self._emit(
             ev.ExtensionRequested,
             now,
@@ -315,7 +315,7 @@ class Item:
         guards.require_supervisor(self.state, "decide an extension", unit)
         guards.check_extension_waiting(self.state, clock)
         if deadline is None:
-            guards.need_text(reason, "a reason for the denial (--reason)")
+            guards.need_text(reason, "a reason for the denial", "reason")
             self._emit(ev.ExtensionDenied, now, actor, unit, clock=clock, reason=reason)
         else:
             self._emit(
@@ -326,7 +326,7 @@ class Item:
         """退回: reject the latest feedback (in progress) or resolution (resolved)."""
         guards.check_allowed(self.state, "return")
         guards.require_supervisor(self.state, "return", unit)
-        guards.need_text(reason, "why it is returned (--reason)")
+        guards.need_text(reason, "why it is returned", "reason")
         stage = "resolution" if self.state.state == State.RESOLVED else "feedback"
         self._emit(
             ev.Returned,
@@ -342,7 +342,7 @@ class Item:
         """催办."""
         guards.check_allowed(self.state, "urge")
         guards.require_supervisor(self.state, "urge", unit)
-        guards.need_text(message, "the supervisor's message (--message)")
+        guards.need_text(message, "the supervisor's message", "message")
         self._emit(ev.Urged, now, actor, unit, message=message)
 
     def close_out(self, *, verdict: str, now: datetime, actor: str, unit: str) -> None:
@@ -350,7 +350,7 @@ class Item:
         guards.check_allowed(self.state, "close-out")
         guards.require_supervisor(self.state, "close-out", unit)
         guards.check_parts_done(self.state)
-        guards.need_text(verdict, "the close-out verdict (--verdict)")
+        guards.need_text(verdict, "the close-out verdict", "verdict")
         self._emit(ev.ClosedOut, now, actor, unit, verdict=verdict)
 
     def cancel(
@@ -359,8 +359,8 @@ class Item:
         """撤销, with a reason and the approving leader."""
         guards.check_allowed(self.state, "cancel")
         guards.require_supervisor(self.state, "cancel", unit)
-        guards.need_text(reason, "a reason for cancelling (--reason)")
-        guards.need_text(approved_by, "who approved the cancellation (--approved-by)")
+        guards.need_text(reason, "a reason for cancelling", "reason")
+        guards.need_text(approved_by, "who approved the cancellation", "approved_by")
         self._emit(ev.Cancelled, now, actor, unit, reason=reason, approved_by=approved_by)
 
 
