@@ -1,1 +1,1 @@
-"""Application services: commands over the event store, and the node-local directory."""
+"""Commands over the event store: LedgerApp, the mapper, inbound decisions, chained recorders."""
