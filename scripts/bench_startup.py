@@ -8,7 +8,7 @@ item, then alternates, ``--runs`` times each:
 - **ours**: ``ledger13710 item show <number>`` through the installed console script.
 
 It prints the median wall time of each, the difference (the aim: within 0.3 s of the
-baseline) and the ratio. ``python -X importtime -m ledger13710.cli ...`` shows where the time
+baseline) and the ratio. ``python -X importtime -m ledger13710.cli.main ...`` shows where the time
 goes when the difference grows.
 
 Usage::
