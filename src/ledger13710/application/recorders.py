@@ -16,26 +16,26 @@ A store written before the audit existed gets its chain once, when first opened.
 
 from __future__ import annotations
 
+import importlib
+import sys
 from collections.abc import Sequence
 from typing import Any
 
 from eventsourcing.persistence import InfrastructureFactory, ProcessRecorder, StoredEvent
-from eventsourcing.postgres import PostgresDatastore, PostgresFactory, PostgresProcessRecorder
 from eventsourcing.sqlite import (
     SQLiteCursor,
     SQLiteDatastore,
     SQLiteFactory,
     SQLiteProcessRecorder,
 )
-from psycopg import Cursor
-from psycopg.rows import DictRow
-from psycopg.sql import SQL, Identifier
 
 from ledger13710.domain.errors import ConfigError
 from ledger13710.log.chain import GENESIS, LogRow, link
 from ledger13710.logging import get_logger
 
 log = get_logger("ledger13710.audit")
+#: The PostgreSQL recorder's module, imported only by a node whose store is PostgreSQL.
+_POSTGRES = "ledger13710.application.recorders_pg"
 
 SQLITE_DDL = [
     "CREATE TABLE IF NOT EXISTS chain (seq INTEGER PRIMARY KEY, prev_seq INTEGER NOT NULL, "
@@ -53,7 +53,8 @@ PG_DDL = [
 ]
 
 
-def _log_rows(ids: Sequence[int], events: Sequence[StoredEvent]) -> list[LogRow]:
+def log_rows(ids: Sequence[int], events: Sequence[StoredEvent]) -> list[LogRow]:
+    """The rows the chain hashes: position, topic, item, version and the stored bytes."""
     return [
         (seq, s.topic, str(s.originator_id), s.originator_version, s.state)
         for seq, s in zip(ids, events, strict=True)
@@ -106,79 +107,19 @@ class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder):
         c.execute("SELECT seq, chain_hash FROM chain ORDER BY seq DESC LIMIT 1")
         tail = c.fetchone()
         prev_seq, prev_hash = (tail[0], tail[1]) if tail is not None else (0, GENESIS)
-        chained = link(self.origin, prev_seq, prev_hash, _log_rows(ids, stored_events))
+        chained = link(self.origin, prev_seq, prev_hash, log_rows(ids, stored_events))
         c.executemany("INSERT INTO chain VALUES (?,?,?,?)", chained)
-        return ids
-
-
-class ChainedPostgresProcessRecorder(PostgresProcessRecorder):
-    """eventsourcing's PostgreSQL process recorder, plus the chain."""
-
-    def __init__(
-        self,
-        datastore: PostgresDatastore,
-        *,
-        origin: str,
-        events_table_name: str = "stored_events",
-        tracking_table_name: str = "notification_tracking",
-    ) -> None:
-        if datastore.enable_db_functions:
-            raise ConfigError(
-                "POSTGRES_ENABLE_DB_FUNCTIONS inserts events without the audit chain; unset it"
-            )
-        self.origin = origin
-        super().__init__(
-            datastore, events_table_name=events_table_name, tracking_table_name=tracking_table_name
-        )
-        schema = Identifier(datastore.schema)
-        self.sql_create_statements += [SQL(s).format(schema=schema) for s in PG_DDL]
-        self._select_tail = SQL(
-            "SELECT seq, chain_hash FROM {0}.chain ORDER BY seq DESC LIMIT 1"
-        ).format(schema)
-        self._insert_chain = SQL("INSERT INTO {0}.chain VALUES (%s, %s, %s, %s)").format(schema)
-        self._select_range = SQL(
-            "SELECT seq, chain_hash FROM {0}.chain WHERE seq BETWEEN %s AND %s"
-        ).format(schema)
-        self._select_all = SQL(
-            "SELECT notification_id, topic, originator_id, originator_version, state "
-            "FROM {0}.{1} ORDER BY notification_id"
-        ).format(schema, Identifier(events_table_name))
-
-    def _create_table(self, curs: Cursor[DictRow]) -> None:
-        super()._create_table(curs)
-        curs.execute(self._select_tail)
-        if curs.fetchone() is not None:
-            return
-        curs.execute(self._select_all)
-        rows = [(r["notification_id"], r["topic"], str(r["originator_id"]),
-                 r["originator_version"], bytes(r["state"])) for r in curs.fetchall()]  # fmt: skip
-        if rows:
-            log.warning("chain_backfilled", node=self.origin, records=len(rows))
-            curs.executemany(self._insert_chain, link(self.origin, 0, GENESIS, rows))
-
-    def chain_hashes(self, first: int, last: int) -> dict[int, bytes]:
-        """Chain hashes of the positions ``first``..``last`` (those that exist)."""
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(self._select_range, (first, last), prepare=True)
-            return {int(row["seq"]): bytes(row["chain_hash"]) for row in curs.fetchall()}
-
-    def _fetch_ids_after_insert_events(
-        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
-        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        assert ids is not None  # RETURNING notification_id
-        curs.execute(self._select_tail, prepare=True)
-        tail = curs.fetchone()
-        prev_seq, prev_hash = (tail["seq"], bytes(tail["chain_hash"])) if tail else (0, GENESIS)
-        chained = link(self.origin, prev_seq, prev_hash, _log_rows(ids, stored_events))
-        curs.executemany(self._insert_chain, chained)
         return ids
 
 
 def chain_hashes(recorder: object, first: int, last: int) -> dict[int, bytes]:
     """The chain hashes a node's recorder holds for positions ``first``..``last``."""
-    if isinstance(recorder, ChainedSQLiteProcessRecorder | ChainedPostgresProcessRecorder):
+    if isinstance(recorder, ChainedSQLiteProcessRecorder):
         return recorder.chain_hashes(first, last)
+    pg = sys.modules.get(_POSTGRES)  # a PostgreSQL recorder exists only once it is imported
+    if pg is not None and isinstance(recorder, pg.ChainedPostgresProcessRecorder):
+        hashes: dict[int, bytes] = recorder.chain_hashes(first, last)
+        return hashes
     raise ConfigError(f"not a recorder with the audit chain: {recorder!r}")
 
 
@@ -188,19 +129,15 @@ def chained_process_recorder(factory: InfrastructureFactory[Any], origin: str) -
     Table names and creation follow the stock factories exactly (see their
     ``process_recorder``); ``origin`` (the node id) enters every record hash.
     """
-    recorder: ChainedSQLiteProcessRecorder | ChainedPostgresProcessRecorder
     if isinstance(factory, SQLiteFactory):
         recorder = ChainedSQLiteProcessRecorder(factory.datastore, origin=origin)
-    elif isinstance(factory, PostgresFactory):
-        name = factory.env.name.lower()
-        recorder = ChainedPostgresProcessRecorder(
-            factory.datastore,
-            origin=origin,
-            events_table_name=(name or "stored") + "_events",
-            tracking_table_name=(name or "notification") + "_tracking",
-        )
-    else:
-        raise ConfigError(f"the audit chain needs a SQLite or PostgreSQL store, not {factory!r}")
-    if factory.env_create_table():
-        recorder.create_table()
-    return recorder
+        if factory.env_create_table():
+            recorder.create_table()
+        return recorder
+    if type(factory).__module__ == "eventsourcing.postgres":
+        # imported here, not at the top: psycopg would cost every command (and the SQLite nodes,
+        # most nodes) start-up time; a PostgreSQL factory has loaded eventsourcing's side already
+        pg = importlib.import_module(_POSTGRES)
+        made: ProcessRecorder = pg.chained_postgres_recorder(factory, origin)
+        return made
+    raise ConfigError(f"the audit chain needs a SQLite or PostgreSQL store, not {factory!r}")

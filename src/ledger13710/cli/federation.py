@@ -9,13 +9,14 @@ from ledger13710.audit.trust import trust
 from ledger13710.cli import render as show
 from ledger13710.domain.errors import InputError
 from ledger13710.node.bootstrap import open_node
-from ledger13710.node.daemon import run_node
 from ledger13710.node.status import node_status
 from ledger13710.replication.replica_store import ReplicaStore
 
 
 def cmd_node_run(args: argparse.Namespace) -> int:
     """``node run``: replicate upward, ingest the subtree, serve the inbox, until stopped."""
+    from ledger13710.node.daemon import run_node  # noqa: PLC0415 - nats-py only where it runs
+
     return run_node(
         Path(args.dir), args.run_clock, args.nats,
         checkpoint_every_events=args.checkpoint_every_events,

@@ -7,27 +7,46 @@ and exit 2; nothing is written by a refused command.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import PersistenceError
 
-from ledger13710.application.node import Node
 from ledger13710.cli import render as show
-from ledger13710.cli.audit import add_audit_commands
-from ledger13710.cli.federation import add_node_commands
-from ledger13710.cli.items import add_item_commands
-from ledger13710.cli.nats import add_nats_commands
-from ledger13710.cli.reminders import add_reminder_commands
-from ledger13710.cli.views import add_view_commands
 from ledger13710.domain.errors import InputError, LedgerError
 from ledger13710.logging import configure
 from ledger13710.node.bootstrap import NOW_ENV, clock_at, init_node, open_node
 
+if TYPE_CHECKING:
+    from ledger13710.application.node import Node
+
 DIR_ENV = "LEDGER13710_DIR"
 ACTOR_ENV = "LEDGER13710_ACTOR"
+
+#: The module of ``ledger13710.cli`` that adds each top-level command (``node`` and ``contact``
+#: are added here). A run builds only the part of the command tree its command needs, so that
+#: ``item show`` does not import the audit, NATS, Excel or SMS gateway code: a supervisor runs
+#: dozens of commands a day. ``tests/unit/test_cli_groups.py`` keeps the table true.
+GROUPS: dict[str, str] = {
+    "item": "items",
+    "reminders": "reminders",
+    "audit": "audit",
+    "nats": "nats",
+    **dict.fromkeys(("views", "ledger", "tree", "stats", "timeline", "export", "import"), "views"),
+}
+#: Each module's function that adds its commands, in the order ``--help`` lists them.
+ADDERS: dict[str, str] = {
+    "items": "add_item_commands",
+    "reminders": "add_reminder_commands",
+    "audit": "add_audit_commands",
+    "nats": "add_nats_commands",
+    "views": "add_view_commands",
+}
+_WITH_ACTOR = frozenset({"items", "views"})
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -92,8 +111,31 @@ def cmd_contact(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The whole command tree."""
+def command_word(argv: Sequence[str]) -> str | None:
+    """The top-level command ``argv`` names (``item`` in ``--log-level info item show N``)."""
+    words = iter(argv)
+    for word in words:
+        if word == "--log-level":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+        elif not word.startswith("--log-level="):
+            return None  # -h and the like: the whole tree
+    return None
+
+
+def _add_group(module: str, sub: Any, common: argparse.ArgumentParser) -> None:
+    adder = getattr(importlib.import_module(f"ledger13710.cli.{module}"), ADDERS[module])
+    if module in _WITH_ACTOR:
+        adder(sub, common, ACTOR_ENV)
+    else:
+        adder(sub, common)
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command tree: the whole of it, or only what the top-level ``command`` needs."""
+    known = command in GROUPS or command in ("node", "contact")
+    wanted = command if known else None
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--dir", default=os.environ.get(DIR_ENV, "ledger-node"),
@@ -110,6 +152,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-level", default="warning", help="debug, info, warning, error")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    if wanted in (None, "node"):
+        _add_node_commands(sub, common)
+    for module in ADDERS:
+        if wanted is None or GROUPS.get(wanted) == module:
+            _add_group(module, sub, common)
+    if wanted in (None, "contact"):
+        _add_contact_commands(sub, common)
+    return parser
+
+
+def _add_node_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    from ledger13710.cli.federation import add_node_commands  # noqa: PLC0415 - see GROUPS
+
     node = sub.add_parser("node", help="create and inspect the node").add_subparsers(
         dest="node_cmd", required=True, metavar="ACTION"
     )
@@ -121,13 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_node_commands(node, common)
 
-    add_item_commands(sub, common, ACTOR_ENV)
-    add_reminder_commands(sub, common)
-    add_audit_commands(sub, common)
-    add_nats_commands(sub, common)
 
-    add_view_commands(sub, common, ACTOR_ENV)
-
+def _add_contact_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     contact = sub.add_parser("contact", help="correct or erase contact details").add_subparsers(
         dest="contact_cmd", required=True, metavar="ACTION"
     )
@@ -138,7 +188,6 @@ def build_parser() -> argparse.ArgumentParser:
     erase = contact.add_parser("erase", parents=[common], help="erase a person's details")
     erase.add_argument("contact")
     erase.set_defaults(handler=cmd_contact)
-    return parser
 
 
 def _flag_of(e: LedgerError) -> str:
@@ -149,8 +198,9 @@ def _flag_of(e: LedgerError) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return the exit status (0 ok, 2 user error, 70 internal error)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(command_word(words))
+    args = parser.parse_args(words)
     configure(args.log_level, json=True)
     handler: Handler = args.handler
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from rich.console import Console
@@ -16,13 +16,14 @@ from ledger13710.domain import events as ev
 from ledger13710.domain.lights import Light, behind_plan, clock_light, item_light, met_late
 from ledger13710.domain.state import ItemState
 from ledger13710.domain.types import SHANGHAI, Clock
-from ledger13710.projections.excel import stats_tables as excel_stats_tables
-from ledger13710.projections.importer import ImportReport
 from ledger13710.projections.labels import STATE_ZH
-from ledger13710.projections.queries import ClockCell, LedgerPage, LedgerRow
-from ledger13710.projections.stats import Stats
-from ledger13710.projections.timeline import Timeline
-from ledger13710.projections.tree import TreeNode
+
+if TYPE_CHECKING:  # only their types are used; the modules bring in aiosqlite and asyncio
+    from ledger13710.projections.importer import ImportReport
+    from ledger13710.projections.queries import ClockCell, LedgerPage, LedgerRow
+    from ledger13710.projections.stats import Stats
+    from ledger13710.projections.timeline import Timeline
+    from ledger13710.projections.tree import TreeNode
 
 LIGHT_STYLE = {
     Light.GREEN: "[green]● 正常[/]",
@@ -217,8 +218,11 @@ def chain_table(chain: list[tuple[int, LedgerRow]], now: datetime) -> Table:
 
 def stats_tables(stats: Stats, now: datetime) -> list[Table]:
     """The statistics as tables (the same tables an export writes)."""
+    # imported here: openpyxl takes a noticeable share of every command's start-up
+    from ledger13710.projections.excel import stats_tables as workbook_tables  # noqa: PLC0415
+
     tables = []
-    for title, (headers, rows) in excel_stats_tables(stats).items():
+    for title, (headers, rows) in workbook_tables(stats).items():
         table = Table(title=f"{title}（截至 {local(now)}）" if title == "概况" else title)
         for h in headers:
             table.add_column(h)

@@ -21,8 +21,6 @@ import msgspec
 
 from ledger13710.application.ledger import LedgerApp
 from ledger13710.application.node import Node
-from ledger13710.audit.keys import create_node_key
-from ledger13710.audit.trust import keys_from_configs, save_trusted
 from ledger13710.config.boards import load_boards
 from ledger13710.config.calendars import load_calendar, warn_if_uncovered
 from ledger13710.config.directory_store import DirectoryStore
@@ -68,6 +66,10 @@ def clock_at(fixed: str, what: str) -> Clock:
 
 def init_node(config_path: Path, node_dir: Path, clock: Clock | None = None) -> Path:
     """``node init``: make ``node_dir`` a node directory for the node in ``config_path``."""
+    # imported here: cryptography's start-up cost is for init, not for every command
+    from ledger13710.audit.keys import create_node_key  # noqa: PLC0415
+    from ledger13710.audit.trust import keys_from_configs, save_trusted  # noqa: PLC0415
+
     cfg = load_node_config(config_path)
     if (node_dir / "node.toml").exists():
         raise InputError(f"{node_dir} is already a node directory (node.toml exists)")

@@ -14,9 +14,7 @@ from ledger13710.domain.policy import parse_duration
 from ledger13710.reminders.alerts import REMINDERS_DB
 from ledger13710.reminders.engine import ReminderEngine
 from ledger13710.reminders.gateways.base import Gateway
-from ledger13710.reminders.gateways.http import HttpGateway
 from ledger13710.reminders.gateways.outbox import OutboxGateway
-from ledger13710.reminders.gateways.smpp import SmppGateway
 from ledger13710.reminders.index import ReminderIndex
 from ledger13710.reminders.settings import EngineSettings
 
@@ -55,8 +53,13 @@ def settings_of(section: RemindersSection, source: str = "node.toml") -> EngineS
 def make_gateway(section: RemindersSection, node_dir: Path) -> Gateway:
     """The gateway ``[reminders].gateway`` names."""
     if section.gateway == "http":
+        # each gateway's client library (httpx, smpplib) is imported only by a node that uses it
+        from ledger13710.reminders.gateways.http import HttpGateway  # noqa: PLC0415
+
         return HttpGateway(section.http)
     if section.gateway == "smpp":
+        from ledger13710.reminders.gateways.smpp import SmppGateway  # noqa: PLC0415
+
         return SmppGateway(section.smpp)
     return OutboxGateway(node_dir / REMINDERS_DB)
 
