@@ -38,7 +38,7 @@ SUB_UNITS = ("sx.xinzhou", "sx.xinzhou.dingxiang", "sx.taiyuan")
 #: Actions of the undertaking side (lead unit; deploy/progress also a co-unit) ...
 UNDERTAKING = ("sub-assign", "deploy", "feedback", "progress", "resolve", "plan", "extend")
 #: ... and of the reviewing side (raising unit, its government, a general office above).
-REVIEW = ("assign", "extend-decision", "return", "urge", "close-out", "cancel")
+REVIEW = ("assign", "extend-decision", "return", "accept-feedback", "urge", "close-out", "cancel")
 #: ... and the review of a part hosted below, by the side that gave the part (the lead unit's).
 PART_REVIEW = ("review-part",)
 
@@ -46,6 +46,7 @@ PART_REVIEW = ("review-part",)
 EMITS: dict[str, type[ev.ItemEvent]] = {
     "assign": ev.Assigned,
     "sub-assign": ev.SubAssigned,
+    "accept-feedback": ev.FeedbackAccepted,
     "deploy": ev.Deployed,
     "feedback": ev.FeedbackSubmitted,
     "progress": ev.ProgressReported,
@@ -328,6 +329,7 @@ COMMANDS: dict[str, Command] = {
     "extend": _extend,
     "extend-decision": _decide,
     "return": lambda sc, u, _: sc.item.return_for_rework(reason="thin", **_by_raiser(sc, u)),
+    "accept-feedback": lambda sc, u, _: sc.item.accept_feedback(note="ok", **_by_raiser(sc, u)),
     "urge": lambda sc, u, _: sc.item.urge(message="speed up", **_by_raiser(sc, u)),
     "close-out": lambda sc, u, _: sc.item.close_out(verdict="verified", **_by_raiser(sc, u)),
     "cancel": lambda sc, u, _: sc.item.cancel(
@@ -389,6 +391,8 @@ def feasible(sc: Scenario) -> list[str]:
         if action == "extend" and all(d.clock in s.pending_extensions for d in s.open_clocks()):
             continue
         if action == "extend-decision" and not s.pending_extensions:
+            continue
+        if action == "accept-feedback" and not s.feedback_pending:
             continue
         if action == "close-out" and open_children(sc):
             continue

@@ -33,6 +33,7 @@ HOME: dict[str, State] = {
     "extend": State.ASSIGNED,
     "extend-decision": State.ASSIGNED,
     "return": State.IN_PROGRESS,
+    "accept-feedback": State.IN_PROGRESS,
     "urge": State.ASSIGNED,
     "close-out": State.RESOLVED,
     "cancel": State.ASSIGNED,

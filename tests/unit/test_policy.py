@@ -46,8 +46,13 @@ def builtin_text() -> str:
 
 
 def test_builtin_policies_are_listed_and_versioned() -> None:
-    """Two built-in policies ship: calendar-day (default) and working-day basis."""
-    assert builtin_policy_names() == ["builtin:13710-v1", "builtin:13710-v1-working"]
+    """Three built-in policies ship: calendar-day (default), working-day basis, and v2 (the
+    calendar-day rules plus a review clock for the raising side)."""
+    assert builtin_policy_names() == [
+        "builtin:13710-v1",
+        "builtin:13710-v1-working",
+        "builtin:13710-v2",
+    ]
     assert (CALENDAR.version, CALENDAR.day_basis) == ("13710-v1", "calendar")
     assert (WORKING.version, WORKING.day_basis) == ("13710-v1-working", "working")
 
@@ -353,7 +358,7 @@ def test_unknown_builtin_policy_lists_the_available_ones() -> None:
         load_builtin_policy("builtin:13710-v9")
     assert str(err.value) == (
         "unknown built-in policy 'builtin:13710-v9'; available: "
-        "builtin:13710-v1, builtin:13710-v1-working"
+        "builtin:13710-v1, builtin:13710-v1-working, builtin:13710-v2"
     )
 
 
@@ -376,3 +381,19 @@ def test_bad_policy_file_names_the_path(tmp_path: Path) -> None:
     assert str(err.value) == f"{path}: resolve_general.days: must be 0..3660, got -7"
     with pytest.raises(ConfigError, match="cannot read the policy file"):
         load_policy_file(tmp_path / "absent.toml")
+
+
+def test_v2_times_the_raising_sides_review_and_v1_does_not() -> None:
+    """13710-v2 gives a review started on Thursday 2016-10-20 a due at the end of Sunday
+    2016-10-23 (3 calendar days), recording v2; 13710-v1 times no review."""
+    v2 = load_builtin_policy("13710-v2")
+    started = datetime(2016, 10, 20, 9, 0, tzinfo=SHANGHAI)
+    deadline = v2.review_deadline("review-feedback", started, CAL)
+    assert deadline is not None
+    assert (deadline.clock, deadline.due_at, deadline.policy_version) == (
+        "review-feedback",
+        datetime(2016, 10, 23, 23, 59, 59, tzinfo=SHANGHAI),
+        "13710-v2",
+    )
+    assert deadline.remind_before_s == 5 * 3600
+    assert CALENDAR.review_deadline("review-feedback", started, CAL) is None

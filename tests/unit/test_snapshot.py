@@ -28,7 +28,8 @@ from ledger13710.domain.numbering import Numbering, NumberIssued, project_number
 from ledger13710.domain.snapshot import ItemSnapshot, copy_state, project_item
 from ledger13710.domain.state import evolve
 
-#: One walk through every kind of event: plan, extensions, sub-assignment, returns, close-out.
+#: One walk through every kind of event: plan, extensions, sub-assignment, returns, feedback
+#: accepted, close-out.
 WALK: tuple[tuple[str, int], ...] = (
     ("sub-assign", 0),
     ("review-part", 0),
@@ -39,6 +40,7 @@ WALK: tuple[tuple[str, int], ...] = (
     ("feedback", 0),
     ("return", 0),
     ("feedback", 0),
+    ("accept-feedback", 0),
     ("plan", 1),
     ("progress", 1),
     ("extend", 0),

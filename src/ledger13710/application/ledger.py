@@ -21,7 +21,13 @@ from ledger13710.domain.directory import host_node
 from ledger13710.domain.errors import InputError
 from ledger13710.domain.item import Item
 from ledger13710.domain.numbering import Numbering
-from ledger13710.domain.state import PLAN_TARGET, ItemState
+from ledger13710.domain.state import (
+    PLAN_TARGET,
+    REVIEW_FEEDBACK,
+    REVIEW_RESOLUTION,
+    ItemState,
+    review_extension_clock,
+)
 from ledger13710.domain.types import Severity, Source
 from ledger13710.logging import get_logger
 
@@ -203,10 +209,13 @@ class LedgerApp(ReviewApp):
         )
 
     def feedback(self, number: str, *, actor: str, content: str) -> ItemState:
-        """反馈."""
+        """反馈 (the raising side's review clock starts, when the policy times reviews)."""
         now = self.clock.now()
+        review = self.policy.review_deadline(REVIEW_FEEDBACK, now, self.calendar)
         return self._act(
-            number, actor, lambda it, u: it.feedback(content=content, now=now, actor=actor, unit=u)
+            number,
+            actor,
+            lambda it, u: it.feedback(content=content, now=now, actor=actor, unit=u, review=review),
         )
 
     def progress(self, number: str, *, actor: str, content: str, milestone: int = 0) -> ItemState:
@@ -221,10 +230,13 @@ class LedgerApp(ReviewApp):
         )
 
     def resolve(self, number: str, *, actor: str, content: str) -> ItemState:
-        """落实解决."""
+        """落实解决 (the raising side's review clock starts, when the policy times reviews)."""
         now = self.clock.now()
+        review = self.policy.review_deadline(REVIEW_RESOLUTION, now, self.calendar)
         return self._act(
-            number, actor, lambda it, u: it.resolve(content=content, now=now, actor=actor, unit=u)
+            number,
+            actor,
+            lambda it, u: it.resolve(content=content, now=now, actor=actor, unit=u, review=review),
         )
 
     def plan(
@@ -263,13 +275,20 @@ class LedgerApp(ReviewApp):
     def request_extension(
         self, number: str, *, actor: str, clock: str, until: datetime, reason: str
     ) -> ItemState:
-        """延期申请 for one clock."""
+        """延期申请 for one clock (and the raising side's clock to decide it, if timed)."""
         now = self.clock.now()
+        review = self.policy.review_deadline(review_extension_clock(clock), now, self.calendar)
         return self._act(
             number,
             actor,
             lambda it, u: it.request_extension(
-                clock=clock, requested_due=until, reason=reason, now=now, actor=actor, unit=u
+                clock=clock,
+                requested_due=until,
+                reason=reason,
+                now=now,
+                actor=actor,
+                unit=u,
+                review=review,
             ),
         )
 

@@ -50,16 +50,29 @@ class ReviewApp(LedgerBase):
 
         return self._act(number, actor, decide)
 
-    def return_for_rework(self, number: str, *, actor: str, reason: str) -> ItemState:
-        """退回."""
-        remote = self._review_remote(number, actor, "return", reason)
-        if remote is not None:
-            return remote
+    def return_for_rework(
+        self, number: str, *, actor: str, reason: str, untrue: bool = False
+    ) -> ItemState:
+        """退回; ``untrue`` marks the returned feedback as untrue (不实). A part hosted below is
+        returned by decision (it cannot be marked untrue from here yet)."""
+        if not untrue:
+            remote = self._review_remote(number, actor, "return", reason)
+            if remote is not None:
+                return remote
         now = self.clock.now()
         return self._act(
             number,
             actor,
-            lambda it, u: it.return_for_rework(reason=reason, now=now, actor=actor, unit=u),
+            lambda it, u: it.return_for_rework(
+                reason=reason, now=now, actor=actor, unit=u, untrue=untrue
+            ),
+        )
+
+    def accept_feedback(self, number: str, *, actor: str, note: str = "") -> ItemState:
+        """反馈审核通过: accept the latest feedback of a local item (its review clock stops)."""
+        now = self.clock.now()
+        return self._act(
+            number, actor, lambda it, u: it.accept_feedback(note=note, now=now, actor=actor, unit=u)
         )
 
     def urge(self, number: str, *, actor: str, message: str) -> ItemState:

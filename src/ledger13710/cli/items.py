@@ -115,7 +115,9 @@ ACTIONS: dict[str, tuple[str, Action]] = {
     "plan": ("时间节点和方案", _plan),
     "extend": ("延期: request, or --approve / --deny", _extend),
     "return": ("退回 for rework", lambda app, a: app.return_for_rework(
-        a.number, actor=a.actor, reason=a.reason)),
+        a.number, actor=a.actor, reason=a.reason, untrue=a.untrue)),
+    "accept-feedback": ("反馈审核通过", lambda app, a: app.accept_feedback(
+        a.number, actor=a.actor, note=a.note)),
     "urge": ("催办", lambda app, a: app.urge(a.number, actor=a.actor, message=a.message)),
     "close-out": ("销号", lambda app, a: app.close_out(a.number, actor=a.actor,
                                                        verdict=a.verdict)),
@@ -143,7 +145,11 @@ ARGS: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ("--approve", {"action": "store_true"}),
         ("--deny", {"action": "store_true"}),
     ],
-    "return": [("--reason", {"required": True})],
+    "return": [
+        ("--reason", {"required": True}),
+        ("--untrue", {"action": "store_true", "help": "the feedback is untrue (不实)"}),
+    ],
+    "accept-feedback": [("--note", {"default": ""})],
     "urge": [("--message", {"required": True})],
     "close-out": [("--verdict", {"required": True})],
     "cancel": [("--reason", {"required": True}), ("--approved-by", {"required": True})],

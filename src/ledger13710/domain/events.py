@@ -123,9 +123,17 @@ class Deployed(ItemEvent, frozen=True, kw_only=True):
 
 @event("FeedbackSubmitted")
 class FeedbackSubmitted(ItemEvent, frozen=True, kw_only=True):
-    """反馈: the "3", a handling-status report."""
+    """反馈: the "3", a handling-status report; starts the reviewer's clock to accept it."""
 
     content: str
+    review_deadline: Deadline | None = None  # the raising side's review clock, if any
+
+
+@event("FeedbackAccepted")
+class FeedbackAccepted(ItemEvent, frozen=True, kw_only=True):
+    """反馈审核通过: the raising side accepts the latest feedback (its review clock stops)."""
+
+    note: str = ""
 
 
 @event("ProgressReported")
@@ -138,9 +146,10 @@ class ProgressReported(ItemEvent, frozen=True, kw_only=True):
 
 @event("Resolved")
 class Resolved(ItemEvent, frozen=True, kw_only=True):
-    """落实解决: the problem is solved, awaiting review."""
+    """落实解决: the problem is solved, awaiting review (the reviewer's clock starts)."""
 
     content: str
+    review_deadline: Deadline | None = None
 
 
 @event("PlanSubmitted")
@@ -160,6 +169,7 @@ class ExtensionRequested(ItemEvent, frozen=True, kw_only=True):
     clock: str
     requested_due: datetime
     reason: str
+    review_deadline: Deadline | None = None
 
 
 @event("ExtensionApproved")
@@ -186,6 +196,7 @@ class Returned(ItemEvent, frozen=True, kw_only=True):
     stage: str  # "feedback" or "resolution"
     reason: str
     returns: int
+    untrue: bool = False  # the reviewer marks the feedback as untrue (不实), not just insufficient
 
 
 @event("Urged")

@@ -140,6 +140,13 @@ def check_extension_waiting(s: ItemState, clock: str) -> None:
         raise InputError(f"item {s.number}: no extension of {clock} is waiting")
 
 
+def check_feedback_pending(s: ItemState, untrue: bool = False) -> None:
+    """Accepting feedback, or marking it untrue, needs feedback that awaits review."""
+    if not s.feedback_pending:
+        what = "mark as untrue" if untrue else "accept"
+        raise InputError(f"item {s.number}: no feedback awaits review; nothing to {what}")
+
+
 def check_parts_done(s: ItemState) -> None:
     """销号: every sub-assigned part is resolved or finished."""
     waiting = [c.number for c in s.children.values() if c.state not in (State.RESOLVED, *FINISHED)]

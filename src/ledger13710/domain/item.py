@@ -15,6 +15,7 @@ from uuid import UUID, uuid5
 
 from ledger13710.domain import events as ev
 from ledger13710.domain import guards
+from ledger13710.domain.errors import InputError
 
 # Re-exported: callers import the lifecycle table and the role rule from here too.
 from ledger13710.domain.lifecycle import ALLOWED, PART_ACTIONS, allowed_actions, may_supervise
@@ -224,12 +225,21 @@ class Item:
         guards.require_lead(self.state, "deploy", unit, co_ok=True)
         self._emit(ev.Deployed, now, actor, unit, note=note)
 
-    def feedback(self, *, content: str, now: datetime, actor: str, unit: str) -> None:
-        """反馈: the "3"."""
+    def feedback(
+        self, *, content: str, now: datetime, actor: str, unit: str, review: Deadline | None = None
+    ) -> None:
+        """反馈: the "3"; ``review`` is the raising side's clock to accept it, if timed."""
         guards.check_allowed(self.state, "feedback")
         guards.require_lead(self.state, "feedback", unit)
         guards.need_text(content, "feedback content", "content")
-        self._emit(ev.FeedbackSubmitted, now, actor, unit, content=content)
+        self._emit(ev.FeedbackSubmitted, now, actor, unit, content=content, review_deadline=review)
+
+    def accept_feedback(self, *, note: str, now: datetime, actor: str, unit: str) -> None:
+        """反馈审核通过: the raising side accepts the latest feedback."""
+        guards.check_allowed(self.state, "accept-feedback")
+        guards.require_supervisor(self.state, "accept feedback", unit)
+        guards.check_feedback_pending(self.state)
+        self._emit(ev.FeedbackAccepted, now, actor, unit, note=note)
 
     def progress(
         self, *, content: str, now: datetime, actor: str, unit: str, milestone: int = 0
@@ -241,12 +251,14 @@ class Item:
         guards.check_milestone(self.state, milestone)
         self._emit(ev.ProgressReported, now, actor, unit, content=content, milestone=milestone)
 
-    def resolve(self, *, content: str, now: datetime, actor: str, unit: str) -> None:
-        """落实解决."""
+    def resolve(
+        self, *, content: str, now: datetime, actor: str, unit: str, review: Deadline | None = None
+    ) -> None:
+        """落实解决; ``review`` is the raising side's clock to close it out, if timed."""
         guards.check_allowed(self.state, "resolve")
         guards.require_lead(self.state, "resolve", unit)
         guards.need_text(content, "what was done", "content")
-        self._emit(ev.Resolved, now, actor, unit, content=content)
+        self._emit(ev.Resolved, now, actor, unit, content=content, review_deadline=review)
 
     def plan(
         self,
@@ -284,8 +296,9 @@ class Item:
         now: datetime,
         actor: str,
         unit: str,
+        review: Deadline | None = None,
     ) -> None:
-        """延期申请."""
+        """延期申请; ``review`` is the raising side's clock to decide it, if timed."""
         guards.check_allowed(self.state, "extend")
         guards.require_lead(self.state, "request an extension", unit)
         guards.check_extension_request(self.state, clock, requested_due)
@@ -298,6 +311,7 @@ class Item:
             clock=clock,
             requested_due=requested_due,
             reason=reason,
+            review_deadline=review,
         )
 
     def decide_extension(
@@ -322,12 +336,17 @@ class Item:
                 ev.ExtensionApproved, now, actor, unit, clock=clock, deadline=deadline, note=reason
             )
 
-    def return_for_rework(self, *, reason: str, now: datetime, actor: str, unit: str) -> None:
-        """退回: reject the latest feedback (in progress) or resolution (resolved)."""
+    def return_for_rework(
+        self, *, reason: str, now: datetime, actor: str, unit: str, untrue: bool = False
+    ) -> None:
+        """退回: reject the latest feedback (in progress) or resolution (resolved); ``untrue``
+        marks the feedback as untrue (不实), which the points rules deduct for."""
         guards.check_allowed(self.state, "return")
         guards.require_supervisor(self.state, "return", unit)
         guards.need_text(reason, "why it is returned", "reason")
         stage = "resolution" if self.state.state == State.RESOLVED else "feedback"
+        if untrue and stage != "feedback":
+            raise InputError(f"item {self.state.number}: only feedback can be marked untrue")
         self._emit(
             ev.Returned,
             now,
@@ -336,6 +355,7 @@ class Item:
             stage=stage,
             reason=reason,
             returns=self.state.returns + 1,
+            untrue=untrue,
         )
 
     def urge(self, *, message: str, now: datetime, actor: str, unit: str) -> None:

@@ -23,6 +23,7 @@ ALLOWED: dict[str, tuple[State, ...]] = {
     "extend": OPEN,
     "extend-decision": OPEN,
     "return": (State.IN_PROGRESS, State.RESOLVED),
+    "accept-feedback": (State.IN_PROGRESS, State.PLANNED),
     "urge": OPEN,
     "close-out": (State.RESOLVED,),
     "cancel": (State.REGISTERED, *OPEN, State.RESOLVED),

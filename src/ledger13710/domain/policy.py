@@ -92,6 +92,7 @@ class PolicyFile(msgspec.Struct, forbid_unknown_fields=True):
     quiet_hours: QuietHoursFile = msgspec.field(default_factory=QuietHoursFile)
     overdue_repeat: str = "24h"
     overdue_notify_raising_unit: bool = True
+    review: RuleFile | None = None
 
 
 # --- the validated policy -------------------------------------------------------------------
@@ -130,6 +131,7 @@ class Policy(msgspec.Struct, frozen=True, kw_only=True):
     quiet_hours: QuietHours = msgspec.field(default_factory=QuietHours)
     overdue_repeat_s: int = 24 * 3600
     overdue_notify_raising_unit: bool = True
+    review: Rule | None = None  # the raising side's review clock; None: reviews are not timed
 
     def rule(self, clock: Clock, severity: Severity) -> Rule:
         """The rule of a standing clock; the resolve rule depends on ``severity``."""
@@ -167,6 +169,29 @@ class Policy(msgspec.Struct, frozen=True, kw_only=True):
             started_at=start,
             due_at=end_of_day(due),
             remind_before_s=rule.remind_before_s,
+            policy_version=self.version,
+            calendar_version=calendar.version,
+            day_basis=self.day_basis,
+            calendar_fallback=(
+                self.day_basis == "working"
+                and bool(calendar.fallback_years_between(start.date(), due))
+            ),
+        )
+
+    def review_deadline(
+        self, clock: str, started_at: datetime, calendar: WorkCalendar
+    ) -> Deadline | None:
+        """The deadline of review clock ``clock`` started at ``started_at``; None when the
+        policy does not time reviews."""
+        if self.review is None:
+            return None
+        start = _local(started_at, "started_at")
+        due = self.due_date(self.review, start.date(), calendar)
+        return Deadline(
+            clock=clock,
+            started_at=start,
+            due_at=end_of_day(due),
+            remind_before_s=self.review.remind_before_s,
             policy_version=self.version,
             calendar_version=calendar.version,
             day_basis=self.day_basis,
@@ -342,4 +367,5 @@ def parse_policy(text: str, source: str) -> Policy:
         quiet_hours=quiet,
         overdue_repeat_s=_field_duration(raw.overdue_repeat, "overdue_repeat", source, True),
         overdue_notify_raising_unit=raw.overdue_notify_raising_unit,
+        review=None if raw.review is None else _rule(raw.review, "review", source),
     )

@@ -17,6 +17,15 @@ from ledger13710.domain import events as ev
 from ledger13710.domain.types import Clock, Deadline, milestone_clock
 
 PLAN_TARGET = "plan-target"
+#: The raising side's review clocks (审核时限): accepting feedback, closing out a resolution,
+#: deciding an extension of clock ``c`` (``review-extension-<c>``).
+REVIEW_FEEDBACK = "review-feedback"
+REVIEW_RESOLUTION = "review-resolution"
+
+
+def review_extension_clock(clock: str) -> str:
+    """Name of the review clock that runs while an extension of ``clock`` awaits a decision."""
+    return f"review-extension-{clock}"
 
 
 class State(enum.StrEnum):
@@ -88,6 +97,8 @@ class ItemState(msgspec.Struct, kw_only=True):
     plan_milestones: int = 0
     finished_at: datetime | None = None
     cancel_reason: str = ""
+    reviews: dict[str, Deadline] = msgspec.field(default_factory=dict)  # open review clocks
+    feedback_pending: bool = False  # the latest feedback awaits acceptance or return
 
     def child_counts(self) -> dict[str, int]:
         """How many sub-assigned parts are in each state (the roll-up)."""
@@ -158,6 +169,11 @@ def _apply(s: ItemState, e: ev.ItemEvent) -> None:  # noqa: PLR0912, PLR0915 - o
         case ev.FeedbackSubmitted():
             s.state = State.IN_PROGRESS
             _meet(s, Clock.FEEDBACK, e.timestamp)
+            s.feedback_pending = True
+            _start_review(s, e.review_deadline)
+        case ev.FeedbackAccepted():
+            s.feedback_pending = False
+            s.reviews.pop(REVIEW_FEEDBACK, None)
         case ev.ProgressReported():
             if e.milestone:
                 _meet(s, milestone_clock(e.milestone), e.timestamp)
@@ -166,6 +182,7 @@ def _apply(s: ItemState, e: ev.ItemEvent) -> None:  # noqa: PLR0912, PLR0915 - o
             _meet(s, Clock.RESOLVE, e.timestamp)
             if PLAN_TARGET in s.deadlines:
                 _meet(s, PLAN_TARGET, e.timestamp)
+            _start_review(s, e.review_deadline)
         case ev.PlanSubmitted():
             s.state = State.PLANNED
             s.plan_milestones = len(e.milestones)
@@ -184,18 +201,22 @@ def _apply(s: ItemState, e: ev.ItemEvent) -> None:  # noqa: PLR0912, PLR0915 - o
                 requested_at=e.timestamp,
                 actor=e.actor,
             )
+            _start_review(s, e.review_deadline)
         case ev.ExtensionApproved():
             s.extensions_granted += 1
-            s.pending_extensions.pop(e.clock, None)
+            _drop_extension(s, e.clock)
             s.deadlines[e.clock] = e.deadline
         case ev.ExtensionDenied():
-            s.pending_extensions.pop(e.clock, None)
+            _drop_extension(s, e.clock)
         case ev.Returned():
             s.returns = e.returns
             if e.stage == "feedback":
                 s.state = State.DEPLOYED
                 s.met.pop(Clock.FEEDBACK, None)
+                s.feedback_pending = False
+                s.reviews.pop(REVIEW_FEEDBACK, None)
             else:
+                s.reviews.pop(REVIEW_RESOLUTION, None)
                 s.state = State.PLANNED if s.plan_milestones else State.IN_PROGRESS
                 s.met.pop(Clock.RESOLVE, None)
                 s.met.pop(PLAN_TARGET, None)
@@ -204,15 +225,27 @@ def _apply(s: ItemState, e: ev.ItemEvent) -> None:  # noqa: PLR0912, PLR0915 - o
         case ev.ClosedOut():
             s.state = State.CLOSED
             s.finished_at = e.timestamp
+            s.reviews.clear()
         case ev.Cancelled():
             s.state = State.CANCELLED
             s.finished_at = e.timestamp
             s.cancel_reason = e.reason
+            s.reviews.clear()
 
 
 def _meet(s: ItemState, clock: str, at: datetime) -> None:
     s.met[clock] = at
-    s.pending_extensions.pop(clock, None)  # a met clock needs no extension any more
+    _drop_extension(s, clock)  # a met clock needs no extension any more
+
+
+def _drop_extension(s: ItemState, clock: str) -> None:
+    s.pending_extensions.pop(clock, None)
+    s.reviews.pop(review_extension_clock(clock), None)
+
+
+def _start_review(s: ItemState, deadline: Deadline | None) -> None:
+    if deadline is not None:
+        s.reviews[deadline.clock] = deadline
 
 
 def evolve(state: ItemState | None, event: ev.ItemEvent) -> ItemState:
