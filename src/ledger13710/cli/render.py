@@ -121,6 +121,15 @@ def item_panel(item: ItemState, events: list[ev.ItemEvent], now: datetime) -> li
             LIGHT_STYLE[clock_light(d, met, now)],
             f"{d.policy_version} / {d.calendar_version}",
         )
+    for name, d in sorted(item.reviews.items(), key=lambda kv: kv[1].due_at):
+        clocks.add_row(
+            f"审核 {name.removeprefix('review-')}",
+            local(d.started_at),
+            local(d.due_at),
+            "",
+            LIGHT_STYLE[clock_light(d, None, now)],
+            f"{d.policy_version} / {d.calendar_version}",
+        )
     parts: list[Any] = [facts, clocks]
     if item.children:
         kids = Table(title="分解交办")

@@ -1,0 +1,155 @@
+"""``ledger13710 points``: incentive points (激励积分) per unit and period, ranked, explained.
+
+Every call first prices the events the points store has not seen (cheap when current), with
+the rules given (``--rules``, default the shipped example ``builtin:points-v1``); rules of
+another version recompute everything by replay.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from ledger13710 import cli_render as show
+from ledger13710.application.bootstrap import open_node
+from ledger13710.domain.errors import ConfigError
+from ledger13710.domain.points_rules import RULE_ZH, PointsRules, parse_points_rules
+from ledger13710.domain.types import Tier
+from ledger13710.projections.labels import TIER_ZH
+from ledger13710.projections.points import open_points
+from ledger13710.projections.points_excel import KIND_ZH, write_points_xlsx
+from ledger13710.projections.points_queries import (
+    PointLine,
+    ScoreQuery,
+    UnitScore,
+    explain,
+    parse_period,
+    points_text,
+    scores,
+)
+
+DEFAULT_RULES = "builtin:points-v1"
+
+
+def load_points_rules(spec: str) -> PointsRules:
+    """``builtin:<name>`` (``data/<name>.toml``) or a path to a rules TOML file."""
+    if spec.startswith("builtin:"):
+        name = spec.removeprefix("builtin:")
+        data = resources.files("ledger13710").joinpath("data")
+        if not name.startswith("points-") or not data.joinpath(f"{name}.toml").is_file():
+            raise ConfigError(f"unknown built-in points rules {spec!r}; try {DEFAULT_RULES}")
+        return parse_points_rules(data.joinpath(f"{name}.toml").read_text("utf-8"), spec)
+    try:
+        text = Path(spec).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{spec}: cannot read the points rules file: {exc}") from None
+    return parse_points_rules(text, spec)
+
+
+def cmd_points(args: argparse.Namespace) -> int:
+    """``points``: catch up, then the ranked scores of a period, or one unit's points."""
+    rules = load_points_rules(args.rules)
+    node = open_node(Path(args.dir))
+    try:
+        period = parse_period(args.period or str(node.app.clock.now().year))
+        if args.explain:
+            node.app.directory.unit(args.explain)
+        query = ScoreQuery(period=period, tier=args.tier, kind=args.kind, within=args.within)
+
+        async def run() -> tuple[list[UnitScore], dict[str, list[PointLine]]]:
+            async with open_points(node.dir, node.id, node.app.recorder, rules) as projector:
+                await (projector.rebuild() if args.rebuild else projector.catch_up())
+                if args.explain:
+                    return [], {args.explain: await explain(projector.store, args.explain, period)}
+                ranked = await scores(projector.store, query)
+                lines = {}
+                if args.export:
+                    for s in ranked:
+                        lines[s.unit] = await explain(projector.store, s.unit, period)
+                return ranked, lines
+
+        ranked, lines = asyncio.run(run())
+    finally:
+        node.close()
+    if args.export:
+        write_points_xlsx(Path(args.export), period.name, ranked, lines)
+    head = {"period": period.name, "rules_version": rules.version}
+    if args.explain:
+        _show_explained(args, head, lines[args.explain])
+    elif args.json:
+        show.emit_json({**head, "units": [_score_json(s) for s in ranked]})
+    else:
+        show.print_all([_score_table(period.name, rules.version, ranked)])
+    if args.export and not args.json:
+        show.out(f"exported {len(ranked)} units to {args.export}")
+    return 0
+
+
+def _score_json(s: UnitScore) -> dict[str, Any]:
+    return {
+        "unit": s.unit, "tier": s.tier, "kind": s.kind, "rank": s.rank,
+        "total": points_text(s.total), "awarded": points_text(s.awarded),
+        "deducted": points_text(s.deducted), "points": s.points,
+    }  # fmt: skip
+
+
+def _line_json(p: PointLine) -> dict[str, Any]:
+    return {
+        "at": p.at.isoformat(), "item": p.item, "event": {
+            "origin": p.origin, "seq": p.seq, "topic": p.topic, "item_id": p.item_id,
+            "version": p.version,
+        },
+        "rule": p.rule, "rules_version": p.rules_version, "clock": p.clock,
+        "quantity": p.quantity, "points": points_text(p.centi),
+    }  # fmt: skip
+
+
+def _show_explained(args: argparse.Namespace, head: dict[str, Any], lines: list[PointLine]) -> None:
+    total = points_text(sum(p.centi for p in lines))
+    if args.json:
+        points = [_line_json(p) for p in lines]
+        show.emit_json({**head, "unit": args.explain, "total": total, "points": points})
+        return
+    table = Table(title=f"{args.explain} 积分明细 {head['period']} ({head['rules_version']})")
+    for col in ("时间", "事项", "事件", "来源:位置", "规则", "时限", "数量", "积分"):
+        table.add_column(col)
+    for p in lines:
+        table.add_row(
+            show.local(p.at), p.item, p.topic.split(".")[2], f"{p.origin}:{p.seq}",
+            RULE_ZH.get(p.rule, p.rule), p.clock, str(p.quantity), points_text(p.centi),
+        )  # fmt: skip
+    table.add_row("合计", "", "", "", "", "", "", total)
+    show.print_all([table])
+
+
+def _score_table(period: str, version: str, ranked: list[UnitScore]) -> Table:
+    table = Table(title=f"激励积分 {period} ({version})")
+    for col in ("层级", "类别", "名次", "单位", "积分", "加分", "减分"):
+        table.add_column(col)
+    for s in ranked:
+        table.add_row(
+            TIER_ZH.get(s.tier, s.tier), KIND_ZH.get(s.kind, s.kind), str(s.rank), s.unit,
+            points_text(s.total), points_text(s.awarded), points_text(s.deducted),
+        )  # fmt: skip
+    return table
+
+
+def add_points_commands(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    """Add ``points`` to the command tree."""
+    p = sub.add_parser("points", parents=[common], help="激励积分: scores, rankings, drill-down")
+    p.add_argument("--period", help="2016, 2016-Q4 or 2016-10 (default: this year)")
+    p.add_argument("--tier", choices=[t.value for t in Tier], help="rank within one tier")
+    p.add_argument("--kind", choices=["government", "department"], help="governments or depts")
+    p.add_argument("--within", metavar="UNIT", help="only units in this subtree")
+    p.add_argument("--explain", metavar="UNIT", help="every point of UNIT and its event")
+    p.add_argument("--rules", default=DEFAULT_RULES, help="points rules: builtin:NAME or a file")
+    p.add_argument("--rebuild", action="store_true", help="price every event again")
+    p.add_argument("--export", metavar="FILE.xlsx", help="write the points table to Excel")
+    p.set_defaults(handler=cmd_points)
