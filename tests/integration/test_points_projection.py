@@ -207,3 +207,35 @@ def test_new_rules_reprice_everything_by_replay(v2_node: Node, clock: ManualCloc
     assert asyncio.run(priced(rules())) == YEAR_TOTALS
     changed = asyncio.run(priced(rules("points-v1-strict", urged="3.0")))
     assert changed == {**YEAR_TOTALS, "sx/public-security": YEAR_TOTALS["sx/public-security"] - 300}
+
+
+def test_a_process_that_lost_a_race_starts_again(
+    v2_node: Node, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When another process prices the same events while this one folds, this one's commit
+    is refused and it starts again from the store: no point is written twice."""
+    play_year(v2_node.app, clock)
+    app = v2_node.app
+
+    async def run() -> list[tuple[Any, ...]]:
+        async with (
+            open_points(v2_node.dir, v2_node.id, app.recorder, rules()) as first,
+            open_points(v2_node.dir, v2_node.id, app.recorder, rules()) as second,
+        ):
+            await first.store.reset("points-v1")
+            commit = first.store.commit
+            raced: list[int] = []
+
+            async def racing(*args: Any) -> None:
+                if not raced:
+                    raced.append(await second.catch_up())
+                await commit(*args)
+
+            monkeypatch.setattr(first.store, "commit", racing)
+            await first.catch_up()
+            assert raced == [app.recorder.max_notification_id()]  # the other one priced all
+            return await first.store.fetchall("SELECT origin, seq, rule, centi FROM points")
+
+    found = asyncio.run(run())
+    assert len(found) == len(set(found))
+    assert sum(int(r[3]) for r in found) == sum(YEAR_TOTALS.values())

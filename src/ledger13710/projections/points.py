@@ -32,7 +32,7 @@ from ledger13710.domain.points_rules import PointsRules
 from ledger13710.domain.state import ItemState, evolve
 from ledger13710.projections.rows import ITEM_TOPICS, us
 from ledger13710.projections.source import EventSource
-from ledger13710.projections.store import PRAGMAS
+from ledger13710.projections.store import PRAGMAS, PositionMovedError
 
 POINTS_FILE = "points.sqlite"
 SCHEMA_VERSION = 1
@@ -58,6 +58,8 @@ _INSERT = f"INSERT INTO points VALUES ({', '.join('?' * len(POINT_COLUMNS))})"
 _STATE = msgspec.json.Decoder(ItemState)
 _TALLY = msgspec.json.Decoder(Tally)
 _ENCODE = msgspec.json.Encoder()
+_CACHE_LIMIT = 50_000
+_RETRIES = 5
 
 
 class PointsError(LedgerError):
@@ -140,14 +142,21 @@ class PointsStore:
     async def commit(
         self,
         origin: str,
-        position: int,
+        moved: tuple[int, int],
         points: list[tuple[Any, ...]],
         items: dict[str, tuple[ItemState, Tally]],
     ) -> None:
-        """In one transaction: the batch's point rows, its items' states, the new position."""
+        """In one transaction: the batch's point rows, its items' states, and the origin's
+        position moved from ``moved[0]`` to ``moved[1]``; :class:`PositionMovedError` when
+        another process moved it meanwhile (nothing is written)."""
         db = self.db
         await db.execute("BEGIN IMMEDIATE")
         try:
+            found = await self.fetchall(
+                "SELECT position FROM point_positions WHERE origin = ?", (origin,)
+            )
+            if (int(found[0][0]) if found else 0) != moved[0]:
+                raise PositionMovedError
             await db.executemany(_INSERT, points)
             await db.executemany(
                 "INSERT OR REPLACE INTO point_items VALUES (?, ?, ?)",
@@ -156,7 +165,7 @@ class PointsStore:
             await db.execute(
                 "INSERT INTO point_positions VALUES (?, ?) "
                 "ON CONFLICT (origin) DO UPDATE SET position = excluded.position",
-                (origin, position),
+                (origin, moved[1]),
             )
             await db.execute("COMMIT")
         except BaseException:
@@ -174,15 +183,26 @@ class PointsProjector:
         self.source = source
         self.rules = rules
         self.batch = batch
+        self._cache: dict[str, tuple[ItemState, Tally]] = {}  # committed, between batches
 
     async def catch_up(self) -> int:
         """Price every event not yet seen (everything, if the rules changed); records read."""
+        for _attempt in range(_RETRIES):
+            self._cache.clear()  # another process may have moved the store since
+            try:
+                return await self._catch_up()
+            except PositionMovedError:
+                continue
+        raise PointsError("the points keep changing under this process; try again")
+
+    async def _catch_up(self) -> int:
         if await self.store.meta("rules_version") != self.rules.version:
             await self.store.reset(self.rules.version)
         positions = await self.store.positions()
         read = 0
         for origin in self.source.origins():
-            for records in self.source.batches(origin, positions.get(origin, 0), self.batch):
+            after = positions.get(origin, 0)
+            for records in self.source.batches(origin, after, self.batch):
                 items: dict[str, tuple[ItemState, Tally]] = {}
                 points: list[tuple[Any, ...]] = []
                 for r in records:
@@ -191,7 +211,11 @@ class PointsProjector:
                     e = decode_event(r.topic, r.state)
                     for p in await self._fold(items, r.origin, r.seq, e):
                         points.append(point_row(r.origin, r.seq, r.topic, e, p))
-                await self.store.commit(origin, records[-1].seq, points, items)
+                await self.store.commit(origin, (after, records[-1].seq), points, items)
+                after = records[-1].seq
+                if len(self._cache) + len(items) > _CACHE_LIMIT:
+                    self._cache.clear()
+                self._cache.update(items)
                 read += len(records)
         return read
 
@@ -205,7 +229,7 @@ class PointsProjector:
     ) -> list[Point]:
         key = e.originator_id.hex
         if key not in items and not isinstance(e, ev.Registered):
-            loaded = await self.store.load(key)
+            loaded = self._cache.get(key) or await self.store.load(key)
             if loaded is not None:
                 items[key] = loaded
         state, tally = items.get(key, (None, Tally()))
