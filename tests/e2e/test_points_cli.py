@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -123,3 +124,28 @@ def test_a_wrong_argument_is_one_line_and_exit_2(
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1
     assert message in done.stderr
+
+
+def test_close_appeal_and_decide_are_recorded(node: Path, tmp_path: Path) -> None:
+    """On a copy of the node: the general office appeals its review deduction, the province
+    government reverses it (the total rises by it), and closing 2016-10 freezes the totals;
+    closing again is one line and exit 2."""
+    copy = tmp_path / "node"
+    shutil.copytree(node, copy)
+    explained = ok(copy, "points", "--period", "2016", "--explain", "sx/general-office")
+    point = explained["points"][0]["point"]
+    assert point.endswith(":sx/general-office:review_missed:review-feedback")
+    ok(copy, "points", "appeal", point, "--reason", "反馈当日系统故障", "--actor", SUP)
+    ok(copy, "points", "decide", point, "--reverse", "--reason", "属实", "--actor", "sx-head")
+    after = ok(copy, "points", "--period", "2016", "--explain", "sx/general-office")
+    assert (after["total"], after["points"][0]["reversed"]) == ("-0.50", True)
+    closed = ok(copy, "points", "close", "--period", "2016-10", "--actor", SUP)
+    assert closed["units"] == {"sx/transport": "+2.00", "sx/general-office": "-0.50"}
+    shown = ok(copy, "points", "--period", "2016-10")
+    assert {(f["unit"], f["centi"]) for f in shown["frozen"]} == {
+        ("sx/transport", 200),
+        ("sx/general-office", -50),
+    }
+    again = run(copy, "points", "close", "--period", "2016-10", "--actor", SUP, now="2017-01-02")
+    assert (again.returncode, again.stderr.count("\n")) == (2, 1)
+    assert "already closed" in again.stderr

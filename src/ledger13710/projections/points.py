@@ -14,7 +14,7 @@ by replay; frozen periods keep their recorded result, see :mod:`.points_periods`
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from ledger13710.domain import events as ev
 from ledger13710.domain.directory import is_government, tier_of
 from ledger13710.domain.errors import LedgerError
 from ledger13710.domain.points import Point, Tally, score
+from ledger13710.domain.points_ledger import AppealDecided, PeriodClosed
 from ledger13710.domain.points_rules import PointsRules
 from ledger13710.domain.state import ItemState, evolve
 from ledger13710.projections.rows import ITEM_TOPICS, us
@@ -35,7 +36,7 @@ from ledger13710.projections.source import EventSource
 from ledger13710.projections.store import PRAGMAS, PositionMovedError
 
 POINTS_FILE = "points.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: appeal decisions and frozen periods
 
 POINT_COLUMNS = (
     "origin", "seq", "item_id", "item", "version", "topic", "unit", "tier", "kind", "at",
@@ -49,10 +50,19 @@ CREATE TABLE IF NOT EXISTS points ({", ".join(POINT_COLUMNS)});
 CREATE INDEX IF NOT EXISTS points_unit ON points (unit, at);
 CREATE INDEX IF NOT EXISTS points_at ON points (at, unit);
 CREATE TABLE IF NOT EXISTS point_items (id TEXT PRIMARY KEY, state BLOB NOT NULL, tally BLOB);
+CREATE TABLE IF NOT EXISTS appeal_decisions (
+    origin TEXT, seq INTEGER, unit TEXT, rule TEXT, clock TEXT, reversed INTEGER,
+    by_origin TEXT, by_seq INTEGER, PRIMARY KEY (origin, seq, unit, rule, clock)
+);
+CREATE TABLE IF NOT EXISTS frozen (
+    node TEXT, period TEXT, unit TEXT, centi INTEGER, points INTEGER, rules_version TEXT,
+    origin TEXT, seq INTEGER, closed_at INTEGER, PRIMARY KEY (node, period, unit)
+);
 """
 _DROP = (
     "DROP TABLE IF EXISTS points; DROP TABLE IF EXISTS point_items; "
-    "DROP TABLE IF EXISTS point_positions; DROP TABLE IF EXISTS points_meta;"
+    "DROP TABLE IF EXISTS point_positions; DROP TABLE IF EXISTS points_meta; "
+    "DROP TABLE IF EXISTS appeal_decisions; DROP TABLE IF EXISTS frozen;"
 )
 _INSERT = f"INSERT INTO points VALUES ({', '.join('?' * len(POINT_COLUMNS))})"
 _STATE = msgspec.json.Decoder(ItemState)
@@ -74,6 +84,24 @@ def point_row(origin: str, seq: int, topic: str, e: ev.ItemEvent, p: Point) -> t
         tier_of(p.unit).value, kind, us(p.at), p.rule, p.rules_version, p.clock, p.quantity,
         p.centi,
     )  # fmt: skip
+
+
+DECISION_TOPICS = frozenset((AppealDecided.TOPIC, PeriodClosed.TOPIC))
+
+
+def decision_rows(origin: str, seq: int, e: Any) -> list[tuple[str, Sequence[Any]]]:
+    """The rows a recorded decision writes: an appeal's outcome, or a closed period's totals."""
+    if isinstance(e, AppealDecided):
+        p = e.point
+        row = (p.origin, p.seq, p.unit, p.rule, p.clock, int(e.reversed), origin, seq)
+        return [("INSERT OR REPLACE INTO appeal_decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)]
+    assert isinstance(e, PeriodClosed)
+    sql = "INSERT OR REPLACE INTO frozen VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    closed = us(e.timestamp)
+    return [
+        (sql, (origin, e.period, t.unit, t.centi, t.points, e.rules_version, origin, seq, closed))
+        for t in e.totals
+    ]
 
 
 class PointsStore:
@@ -145,6 +173,7 @@ class PointsStore:
         moved: tuple[int, int],
         points: list[tuple[Any, ...]],
         items: dict[str, tuple[ItemState, Tally]],
+        decided: Sequence[tuple[str, Sequence[Any]]] = (),
     ) -> None:
         """In one transaction: the batch's point rows, its items' states, and the origin's
         position moved from ``moved[0]`` to ``moved[1]``; :class:`PositionMovedError` when
@@ -158,6 +187,8 @@ class PointsStore:
             if (int(found[0][0]) if found else 0) != moved[0]:
                 raise PositionMovedError
             await db.executemany(_INSERT, points)
+            for sql, row in decided:
+                await db.execute(sql, row)
             await db.executemany(
                 "INSERT OR REPLACE INTO point_items VALUES (?, ?, ?)",
                 [(k, _ENCODE.encode(s), _ENCODE.encode(t)) for k, (s, t) in items.items()],
@@ -205,13 +236,19 @@ class PointsProjector:
             for records in self.source.batches(origin, after, self.batch):
                 items: dict[str, tuple[ItemState, Tally]] = {}
                 points: list[tuple[Any, ...]] = []
+                decided: list[tuple[str, Sequence[Any]]] = []
                 for r in records:
+                    if r.topic in DECISION_TOPICS:
+                        decided.extend(
+                            decision_rows(r.origin, r.seq, decode_event(r.topic, r.state))
+                        )
                     if r.topic not in ITEM_TOPICS:
                         continue
                     e = decode_event(r.topic, r.state)
                     for p in await self._fold(items, r.origin, r.seq, e):
                         points.append(point_row(r.origin, r.seq, r.topic, e, p))
-                await self.store.commit(origin, (after, records[-1].seq), points, items)
+                moved = (after, records[-1].seq)
+                await self.store.commit(origin, moved, points, items, decided)
                 after = records[-1].seq
                 if len(self._cache) + len(items) > _CACHE_LIMIT:
                     self._cache.clear()

@@ -18,7 +18,7 @@ from ledger13710.projections.points_queries import PointLine, UnitScore
 SCORE_HEADERS = ("层级", "类别", "名次", "单位", "积分", "加分", "减分", "积分条数")
 LINE_HEADERS = (
     "单位", "时间", "事项", "事件", "来源节点", "位置", "规则", "规则名称", "规则版本", "时限",
-    "数量", "积分",
+    "数量", "积分", "申诉撤销",
 )  # fmt: skip
 KIND_ZH = {"government": "政府", "department": "部门"}
 
@@ -54,7 +54,7 @@ def write_points_xlsx(
         (
             (unit, p.at.replace(tzinfo=None), p.item, p.topic.split(".")[2], p.origin, p.seq,
              p.rule, RULE_ZH.get(p.rule, p.rule), p.rules_version, p.clock, p.quantity,
-             p.centi / 100)
+             p.centi / 100, "是" if p.reversed else "")
             for unit, points in lines.items()
             for p in points
         ),

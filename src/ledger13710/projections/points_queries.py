@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import msgspec
 
@@ -22,6 +23,11 @@ from ledger13710.domain.types import SHANGHAI
 from ledger13710.projections.points import PointsStore
 from ledger13710.projections.rows import from_us, us
 
+#: A reversed appeal against point ``p`` (the point no longer counts).
+_REVERSED = (
+    "SELECT 1 FROM appeal_decisions d WHERE d.reversed = 1 AND d.origin = p.origin "
+    "AND d.seq = p.seq AND d.unit = p.unit AND d.rule = p.rule AND d.clock = p.clock"
+)
 _PERIOD = re.compile(r"(\d{4})(?:-(?:Q([1-4])|(0[1-9]|1[0-2])))?")
 
 
@@ -78,6 +84,20 @@ class PointLine(msgspec.Struct, frozen=True, kw_only=True):
     clock: str
     quantity: int
     centi: int
+    reversed: bool = False  # an appeal reversed it: shown, no longer counted
+
+
+class FrozenTotal(msgspec.Struct, frozen=True, kw_only=True):
+    """A unit's total as recorded when its period was closed (and by which record)."""
+
+    node: str
+    unit: str
+    centi: int
+    points: int
+    rules_version: str
+    origin: str
+    seq: int
+    closed_at: datetime
 
 
 @dataclass(frozen=True)
@@ -94,7 +114,7 @@ async def scores(store: PointsStore, q: ScoreQuery) -> list[UnitScore]:
     """Each unit's total in the period, ranked within its (tier, kind) group, best first."""
     sql = (
         "SELECT unit, tier, kind, SUM(centi), SUM(MAX(centi, 0)), SUM(MIN(centi, 0)), COUNT(*) "
-        "FROM points WHERE at >= ? AND at < ?"
+        f"FROM points p WHERE at >= ? AND at < ? AND NOT EXISTS ({_REVERSED})"
     )
     params: list[object] = [us(q.period.start), us(q.period.end)]
     if q.tier:
@@ -123,15 +143,49 @@ async def explain(store: PointsStore, unit: str, period: Period) -> list[PointLi
     """Every point of ``unit`` in the period, oldest first, each with its event."""
     rows = await store.fetchall(
         "SELECT at, item, item_id, version, origin, seq, topic, rule, rules_version, clock, "
-        "quantity, centi FROM points WHERE unit = ? AND at >= ? AND at < ? "
-        "ORDER BY at, origin, seq, rule",
+        f"quantity, centi, EXISTS ({_REVERSED}) FROM points p "
+        "WHERE unit = ? AND at >= ? AND at < ? ORDER BY at, origin, seq, rule",
         (unit, us(period.start), us(period.end)),
     )
+    return _lines(rows)
+
+
+def _lines(rows: list[tuple[Any, ...]]) -> list[PointLine]:
     return [
         PointLine(
             at=from_us(int(r[0])), item=str(r[1]), item_id=str(r[2]), version=int(r[3]),
             origin=str(r[4]), seq=int(r[5]), topic=str(r[6]), rule=str(r[7]),
             rules_version=str(r[8]), clock=str(r[9]), quantity=int(r[10]), centi=int(r[11]),
+            reversed=bool(r[12]),
+        )
+        for r in rows
+    ]  # fmt: skip
+
+
+async def find_point(
+    store: PointsStore, origin: str, seq: int, unit: str, rule: str, clock: str
+) -> PointLine | None:
+    """The point earned by record ``origin:seq`` for ``unit`` under ``rule`` and ``clock``."""
+    rows = await store.fetchall(
+        "SELECT at, item, item_id, version, origin, seq, topic, rule, rules_version, clock, "
+        f"quantity, centi, EXISTS ({_REVERSED}) FROM points p "
+        "WHERE origin = ? AND seq = ? AND unit = ? AND rule = ? AND clock = ?",
+        (origin, seq, unit, rule, clock),
+    )
+    return _lines(rows)[0] if rows else None
+
+
+async def frozen(store: PointsStore, period: str) -> list[FrozenTotal]:
+    """The totals recorded when ``period`` was closed (on any node of the subtree)."""
+    rows = await store.fetchall(
+        "SELECT node, unit, centi, points, rules_version, origin, seq, closed_at FROM frozen "
+        "WHERE period = ? ORDER BY node, centi DESC, unit",
+        (period,),
+    )
+    return [
+        FrozenTotal(
+            node=str(r[0]), unit=str(r[1]), centi=int(r[2]), points=int(r[3]),
+            rules_version=str(r[4]), origin=str(r[5]), seq=int(r[6]), closed_at=from_us(int(r[7])),
         )
         for r in rows
     ]  # fmt: skip
