@@ -1,4 +1,5 @@
-"""``ledger13710 points`` through the real console script: ranking, drill-down, Excel, errors."""
+"""``ledger13710 points`` and ``cases`` through the real console script: ranking, drill-down,
+Excel, periods, appeals, cases, errors."""
 
 from __future__ import annotations
 
@@ -149,3 +150,13 @@ def test_close_appeal_and_decide_are_recorded(node: Path, tmp_path: Path) -> Non
     again = run(copy, "points", "close", "--period", "2016-10", "--actor", SUP, now="2017-01-02")
     assert (again.returncode, again.stderr.count("\n")) == (2, 1)
     assert "already closed" in again.stderr
+
+
+def test_cases_scan_list_and_a_bad_case_id(node: Path) -> None:
+    """``cases scan`` finds nothing to open in one on-time item; ``cases`` lists none; a step
+    on a malformed case id is one line and exit 2."""
+    assert ok(node, "cases", "scan", "--period", "2016", "--actor", SUP) == {"opened": []}
+    assert ok(node, "cases") == []
+    done = run(node, "cases", "investigate", "123", "--text", "x", "--actor", SUP, now="2017-01-02")
+    assert (done.returncode, done.stderr.count("\n")) == (2, 1)
+    assert "bad case id '123'" in done.stderr

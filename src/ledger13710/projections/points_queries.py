@@ -16,6 +16,7 @@ from typing import Any
 
 import msgspec
 
+from ledger13710.domain.cases import Fact
 from ledger13710.domain.directory import is_within
 from ledger13710.domain.errors import InputError
 from ledger13710.domain.policy import add_months
@@ -173,6 +174,21 @@ async def find_point(
         (origin, seq, unit, rule, clock),
     )
     return _lines(rows)[0] if rows else None
+
+
+async def facts(store: PointsStore, period: Period) -> list[Fact]:
+    """Every point of the period that still counts, as a fact the case triggers read."""
+    rows = await store.fetchall(
+        "SELECT unit, item, rule, clock, quantity, origin, seq, topic, at FROM points p "
+        f"WHERE at >= ? AND at < ? AND NOT EXISTS ({_REVERSED}) ORDER BY at, origin, seq",
+        (us(period.start), us(period.end)),
+    )
+    return [
+        Fact(unit=str(r[0]), item=str(r[1]), rule=str(r[2]), clock=str(r[3]),
+             quantity=int(r[4]), origin=str(r[5]), seq=int(r[6]), topic=str(r[7]),
+             at=from_us(int(r[8])))
+        for r in rows
+    ]  # fmt: skip
 
 
 async def frozen(store: PointsStore, period: str) -> list[FrozenTotal]:
