@@ -23,6 +23,11 @@ REVIEW_FEEDBACK = "review-feedback"
 REVIEW_RESOLUTION = "review-resolution"
 
 
+def is_review_clock(clock: str) -> bool:
+    """Whether ``clock`` is one of the raising side's review clocks."""
+    return clock.startswith("review-")
+
+
 def review_extension_clock(clock: str) -> str:
     """Name of the review clock that runs while an extension of ``clock`` awaits a decision."""
     return f"review-extension-{clock}"

@@ -12,7 +12,7 @@ from ledger13710.domain import reminder_events as rev
 from ledger13710.domain.directory import Contact, Directory
 from ledger13710.domain.errors import NotFoundError
 from ledger13710.domain.policy import Policy
-from ledger13710.domain.state import FINISHED, ItemState
+from ledger13710.domain.state import FINISHED, ItemState, is_review_clock
 from ledger13710.reminders import sms
 from ledger13710.reminders.index import DueRow
 
@@ -29,6 +29,9 @@ def wanted(row: DueRow, item: ItemState) -> bool:
         return False
     if row.kind == "urge":
         return True
+    if is_review_clock(row.clock):
+        review = item.reviews.get(row.clock)
+        return review is not None and review.due_at == row.due_at
     deadline = item.deadlines.get(row.clock)
     if deadline is None or deadline.due_at != row.due_at:
         return False  # moved by an extension or a revised plan: the new row takes over
@@ -37,14 +40,16 @@ def wanted(row: DueRow, item: ItemState) -> bool:
 
 def recipients(policy: Policy, row: DueRow, item: ItemState, directory: Directory) -> list[Contact]:
     """Head and operators of the lead unit (and co-units, per policy); for an overdue notice
-    also the supervisors of the raising unit (per policy). Contacts without a phone are left
-    out (an erased person)."""
-    units = [item.lead_unit, *(item.co_units if policy.co_units_reminded else ())]
+    also the supervisors of the raising unit (per policy); for a review clock only those
+    supervisors (the review is theirs). Contacts without a phone are left out (an erased
+    person)."""
+    review = is_review_clock(row.clock)
+    units = [] if review else [item.lead_unit, *(item.co_units if policy.co_units_reminded else ())]
     found: list[Contact] = []
     for uid in units:
         with contextlib.suppress(NotFoundError):
             found += directory.reminder_contacts(uid)
-    if row.kind == "overdue" and policy.overdue_notify_raising_unit:
+    if review or (row.kind == "overdue" and policy.overdue_notify_raising_unit):
         with contextlib.suppress(NotFoundError):
             found += directory.supervisors(item.raising_unit)
     unique = {c.id: c for c in found if c.phone}
@@ -52,10 +57,11 @@ def recipients(policy: Policy, row: DueRow, item: ItemState, directory: Director
 
 
 def text(row: DueRow, item: ItemState, directory: Directory, max_parts: int) -> str:
-    """The reminder's Chinese text, named after the lead unit."""
-    unit = directory.unit(item.lead_unit).name if directory.has_unit(item.lead_unit) else ""
+    """The reminder's Chinese text, named after the lead unit (the raising unit, for a review)."""
+    uid = item.raising_unit if is_review_clock(row.clock) else item.lead_unit
+    unit = directory.unit(uid).name if directory.has_unit(uid) else ""
     return sms.render(
-        row.kind, unit=unit or item.lead_unit, number=item.number, title=item.title,
+        row.kind, unit=unit or uid, number=item.number, title=item.title,
         clock=row.clock, due=row.due_at, words=row.note, max_parts=max_parts,
     )  # fmt: skip
 

@@ -23,7 +23,12 @@ from uuid import UUID
 
 from ledger13710.domain import events as ev
 from ledger13710.domain.policy import Policy
-from ledger13710.domain.state import PLAN_TARGET
+from ledger13710.domain.state import (
+    PLAN_TARGET,
+    REVIEW_FEEDBACK,
+    REVIEW_RESOLUTION,
+    review_extension_clock,
+)
 from ledger13710.domain.types import SHANGHAI, Clock, Deadline, milestone_clock
 from ledger13710.reminders.schedule import before_due_at, overdue_at, shift_quiet
 
@@ -50,7 +55,8 @@ TOPICS: tuple[str, ...] = tuple(
     for cls in (
         ev.Assigned, ev.PlanSubmitted, ev.ExtensionApproved, ev.Deployed,
         ev.FeedbackSubmitted, ev.ProgressReported, ev.Resolved, ev.Returned, ev.Urged,
-        ev.ClosedOut, ev.Cancelled,
+        ev.ClosedOut, ev.Cancelled, ev.FeedbackAccepted, ev.ExtensionRequested,
+        ev.ExtensionDenied,
     )
 )  # fmt: skip
 
@@ -237,6 +243,26 @@ class ReminderIndex:
                 self.db.execute("DELETE FROM clocks WHERE item = ?", (e.originator_id.hex,))
             case _:
                 pass
+        self._follow_review(e)
+
+    def _follow_review(self, e: object) -> None:
+        """The raising side's review clocks: started by the event that makes the unit wait
+        (its due recorded there), stopped by the decision. They are not in ``clocks``:
+        nothing reopens them."""
+        match e:
+            case ev.FeedbackSubmitted() | ev.Resolved() | ev.ExtensionRequested():
+                d = e.review_deadline
+                if d is not None:
+                    self._schedule(e.originator_id, d.clock, d.due_at, d.remind_before_s)
+            case ev.FeedbackAccepted():
+                self._drop_rows(e.originator_id, REVIEW_FEEDBACK)
+            case ev.Returned():
+                review = REVIEW_FEEDBACK if e.stage == "feedback" else REVIEW_RESOLUTION
+                self._drop_rows(e.originator_id, review)
+            case ev.ExtensionApproved() | ev.ExtensionDenied():
+                self._drop_rows(e.originator_id, review_extension_clock(e.clock))
+            case _:
+                pass
 
     def _open_clock(self, item: UUID, d: Deadline) -> None:
         self.db.execute(
@@ -257,6 +283,7 @@ class ReminderIndex:
     def _meet(self, item: UUID, clock: str) -> None:
         self.db.execute("UPDATE clocks SET met = 1 WHERE item = ? AND clock = ?", (item.hex, clock))
         self._drop_rows(item, clock)
+        self._drop_rows(item, review_extension_clock(clock))  # no extension to decide any more
 
     def _reopen(self, item: UUID, clocks: tuple[str, ...]) -> None:
         marks = ",".join("?" * len(clocks))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ledger13710.domain.state import PLAN_TARGET
+from ledger13710.domain.state import PLAN_TARGET, REVIEW_FEEDBACK, REVIEW_RESOLUTION
 from ledger13710.domain.types import SHANGHAI
 
 SINGLE = 70
@@ -26,6 +26,8 @@ CLOCK_LABELS = {
     "feedback": "反馈办理情况",
     "resolve": "落实解决",
     PLAN_TARGET: "方案目标",
+    REVIEW_FEEDBACK: "审核反馈",
+    REVIEW_RESOLUTION: "审核销号",
 }
 
 BEFORE_DUE = "【13710督办提醒】{unit}：事项{number}「{title}」{clock}时限为{due}，请按时办理。"
@@ -39,6 +41,8 @@ def clock_label(clock: str) -> str:
     """The Chinese name of a clock (``milestone-2`` → ``时间节点2``)."""
     if clock.startswith("milestone-"):
         return "时间节点" + clock.removeprefix("milestone-")
+    if clock.startswith("review-extension-"):
+        return "审批" + clock_label(clock.removeprefix("review-extension-")) + "延期"
     return CLOCK_LABELS.get(clock, clock)
 
 
