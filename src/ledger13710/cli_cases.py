@@ -11,35 +11,21 @@ import argparse
 import os
 from importlib import resources
 from pathlib import Path
-from typing import Any
 from uuid import UUID
 
-import msgspec
 from rich.table import Table
 
 from ledger13710 import cli_render as show
 from ledger13710.application.bootstrap import Node, open_node
-from ledger13710.application.cases import (
-    case_events,
-    case_ids,
-    load_case,
-    propose_cases,
-    step_case,
-)
+from ledger13710.application.cases import case_rows, propose_cases, step_case
 from ledger13710.cli_points import DEFAULT_RULES, with_points
 from ledger13710.domain.cases import AccountabilityRules, parse_accountability, proposals
 from ledger13710.domain.errors import ConfigError, InputError
 from ledger13710.projections.points import PointsProjector
+from ledger13710.projections.points_excel import CASE_STATE_ZH, write_cases_xlsx
 from ledger13710.projections.points_queries import facts, parse_period
 
 DEFAULT_ACCOUNTABILITY = "builtin:accountability-v1"
-STATE_ZH = {
-    "proposed": "拟立案",
-    "investigated": "已调查核实",
-    "decided": "已作出处理决定",
-    "closed": "已结案",
-    "dismissed": "不予追究",
-}
 
 
 def load_accountability(spec: str) -> AccountabilityRules:
@@ -89,16 +75,11 @@ def cmd_list(args: argparse.Namespace) -> int:
     """``cases``: every case of this node and where it stands."""
     node = open_node(Path(args.dir))
     try:
-        rows: list[dict[str, Any]] = []
-        for cid in case_ids(node.app):
-            events = case_events(node.app, cid)
-            case = load_case(node.app, cid)
-            first = msgspec.to_builtins(events[0])
-            rows.append({"id": str(cid), "state": case.state.value, "subject": case.subject,
-                         "trigger": case.trigger, "form": case.form,
-                         "circumstances": first["circumstances"]})  # fmt: skip
+        rows = case_rows(node.app)
     finally:
         node.close()
+    if args.export:
+        write_cases_xlsx(Path(args.export), rows)
     if args.json:
         show.emit_json(rows)
         return 0
@@ -107,7 +88,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         table.add_column(col)
     for r in rows:
         table.add_row(r["id"], r["subject"], r["circumstances"],
-                      STATE_ZH.get(r["state"], r["state"]), r["form"])  # fmt: skip
+                      CASE_STATE_ZH.get(r["state"], r["state"]), r["form"])  # fmt: skip
     show.print_all([table])
     return 0
 
@@ -126,7 +107,7 @@ def cmd_step(args: argparse.Namespace) -> int:
     if args.json:
         show.emit_json(result)
     else:
-        show.out(f"{case.id}: {STATE_ZH[case.state.value]} {case.form}".rstrip())
+        show.out(f"{case.id}: {CASE_STATE_ZH[case.state.value]} {case.form}".rstrip())
     return 0
 
 
@@ -142,6 +123,7 @@ def add_case_commands(
         "--accountability", default=DEFAULT_ACCOUNTABILITY, help="rules: builtin or a file"
     )
     cases = sub.add_parser("cases", parents=[common], help="责任追究: accountability cases")
+    cases.add_argument("--export", metavar="FILE.xlsx", help="write the case list to Excel")
     cases.set_defaults(handler=cmd_list)
     steps = cases.add_subparsers(dest="cases_cmd", metavar="ACTION")
     scan = steps.add_parser("scan", parents=[acting], help="open the cases the facts call for")

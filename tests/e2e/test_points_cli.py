@@ -160,3 +160,11 @@ def test_cases_scan_list_and_a_bad_case_id(node: Path) -> None:
     done = run(node, "cases", "investigate", "123", "--text", "x", "--actor", SUP, now="2017-01-02")
     assert (done.returncode, done.stderr.count("\n")) == (2, 1)
     assert "bad case id '123'" in done.stderr
+
+
+def test_untrue_on_an_item_not_held_here_is_one_line(node: Path) -> None:
+    """Marking feedback untrue needs the item on this node: elsewhere it is one line, exit 2."""
+    done = run(node, "item", "return", "sx-2016-0099", "--reason", "不实", "--untrue",
+               "--actor", SUP, now="2016-12-31T12:00")  # fmt: skip
+    assert (done.returncode, done.stderr.count("\n")) == (2, 1)
+    assert "item sx-2016-0099 is not on node sx" in done.stderr

@@ -6,16 +6,25 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from importlib import resources
+from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from points_year import play_year, rules
 
 from ledger13710.application.bootstrap import Node
-from ledger13710.application.cases import case_events, case_ids, propose_cases, step_case
+from ledger13710.application.cases import (
+    case_events,
+    case_ids,
+    case_rows,
+    propose_cases,
+    step_case,
+)
 from ledger13710.domain.cases import CaseProposed, CaseState, parse_accountability, proposals
 from ledger13710.domain.clock import ManualClock
 from ledger13710.domain.errors import InputError
 from ledger13710.projections.points import open_points
+from ledger13710.projections.points_excel import write_cases_xlsx
 from ledger13710.projections.points_queries import facts, parse_period
 
 MakeNode = Callable[..., Node]
@@ -79,3 +88,18 @@ def test_a_case_is_decided_by_the_head_of_the_government(year_node: Node) -> Non
     assert (closed.state, closed.form) == (CaseState.CLOSED, "通报批评")
     kinds = [type(e).__name__ for e in case_events(app, case)]
     assert kinds == ["CaseProposed", "CaseInvestigated", "CaseDecided", "CaseClosed"]
+
+
+def test_the_case_list_exports_to_excel(year_node: Node, tmp_path: Path) -> None:
+    """The case list for the annual assessment: one row per case, state in Chinese."""
+    scan(year_node)
+    rows = case_rows(year_node.app)
+    write_cases_xlsx(tmp_path / "cases.xlsx", rows)
+    sheet = load_workbook(tmp_path / "cases.xlsx").worksheets[0]
+    values = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
+    assert sorted((v[1], v[2], v[4]) for v in values) == [
+        ("sx/public-security", "overdue", "拟立案"),
+        ("sx/public-security", "repeated-overdue", "拟立案"),
+        ("sx/public-security", "untrue-feedback", "拟立案"),
+    ]
+    assert {str(v[0]) for v in values} == {r["id"] for r in rows}

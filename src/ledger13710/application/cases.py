@@ -78,3 +78,17 @@ def case_ids(app: LedgerBase) -> Iterator[UUID]:
 def case_events(app: LedgerBase, case: UUID) -> list[object]:
     """Every recorded event of ``case``, oldest first."""
     return list(app.events.get(case))
+
+
+def case_rows(app: LedgerBase) -> list[dict[str, str]]:
+    """Every case of this node's log, where it stands: id, state, subject, trigger, form and
+    the circumstances it was proposed for."""
+    rows: list[dict[str, str]] = []
+    for cid in case_ids(app):
+        case = load_case(app, cid)
+        first = case_events(app, cid)[0]
+        circumstances = first.circumstances if isinstance(first, CaseProposed) else ""
+        rows.append({"id": str(cid), "state": case.state.value, "subject": case.subject,
+                     "trigger": case.trigger, "form": case.form,
+                     "circumstances": circumstances})  # fmt: skip
+    return rows

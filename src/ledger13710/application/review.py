@@ -12,7 +12,7 @@ from datetime import datetime
 from eventsourcing.application import AggregateNotFoundError
 
 from ledger13710.application.base import LedgerBase
-from ledger13710.domain.errors import NotFoundError
+from ledger13710.domain.errors import InputError, NotFoundError
 from ledger13710.domain.item import Item, item_id
 from ledger13710.domain.state import FINISHED, ItemState, State
 
@@ -54,11 +54,15 @@ class ReviewApp(LedgerBase):
         self, number: str, *, actor: str, reason: str, untrue: bool = False
     ) -> ItemState:
         """退回; ``untrue`` marks the returned feedback as untrue (不实). A part hosted below is
-        returned by decision (it cannot be marked untrue from here yet)."""
-        if not untrue:
-            remote = self._review_remote(number, actor, "return", reason)
-            if remote is not None:
-                return remote
+        returned by decision, and cannot be marked untrue from here yet."""
+        if untrue and not self.is_local(number):
+            raise InputError(
+                f"item {number} is not on node {self.node_id}: feedback is marked untrue on the "
+                "node that holds the item (return a part hosted below without --untrue)"
+            )
+        remote = self._review_remote(number, actor, "return", reason)
+        if remote is not None:
+            return remote
         now = self.clock.now()
         return self._act(
             number,

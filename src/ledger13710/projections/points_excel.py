@@ -1,5 +1,5 @@
-"""Excel export of the points table for the annual assessment: the ranked scores of a period,
-and every point behind them with the event that earned it."""
+"""Excel export for the annual assessment: the ranked scores of a period with every point
+behind them and the event that earned it, and the list of accountability cases."""
 
 from __future__ import annotations
 
@@ -61,4 +61,32 @@ def write_points_xlsx(
     )  # fmt: skip
     for cell in detail["B"][1:]:
         cell.number_format = DATE_FORMAT
+    wb.save(path)
+
+
+CASE_HEADERS = ("编号", "对象", "触发情形", "情形", "状态", "处理方式")
+CASE_STATE_ZH = {
+    "proposed": "拟立案",
+    "investigated": "已调查核实",
+    "decided": "已作出处理决定",
+    "closed": "已结案",
+    "dismissed": "不予追究",
+}
+
+
+def write_cases_xlsx(path: Path, rows: Sequence[dict[str, Any]]) -> None:
+    """``path``: one sheet 责任追究, a row per case."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None  # a new workbook always has its first sheet
+    ws.title = "责任追究"
+    _sheet(
+        ws,
+        CASE_HEADERS,
+        (
+            (r["id"], r["subject"], r["trigger"], r["circumstances"],
+             CASE_STATE_ZH.get(r["state"], r["state"]), r["form"])
+            for r in rows
+        ),
+    )  # fmt: skip
     wb.save(path)
