@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from bench_views import ROOT, generate
-from ledger13710.application.bootstrap import init_node, open_node
-from ledger13710.cli_points import DEFAULT_RULES, load_points_rules
+from ledger13710.cli.points import DEFAULT_RULES, load_points_rules
 from ledger13710.logging import configure
-from ledger13710.projections.points import open_points
-from ledger13710.projections.session import open_views
+from ledger13710.node.bootstrap import init_node, open_node
+from ledger13710.node.points import open_points
+from ledger13710.node.views import open_views
 from ledger13710.replication.replica_store import ReplicaStore
 
 

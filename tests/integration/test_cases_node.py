@@ -12,7 +12,6 @@ import pytest
 from openpyxl import load_workbook
 from points_year import play_year, rules
 
-from ledger13710.application.bootstrap import Node
 from ledger13710.application.cases import (
     case_events,
     case_ids,
@@ -20,10 +19,11 @@ from ledger13710.application.cases import (
     propose_cases,
     step_case,
 )
+from ledger13710.application.node import Node
 from ledger13710.domain.cases import CaseProposed, CaseState, parse_accountability, proposals
 from ledger13710.domain.clock import ManualClock
 from ledger13710.domain.errors import InputError
-from ledger13710.projections.points import open_points
+from ledger13710.node.points import open_points
 from ledger13710.projections.points_excel import write_cases_xlsx
 from ledger13710.projections.points_queries import facts, parse_period
 

@@ -9,13 +9,13 @@ from collections.abc import Callable
 import pytest
 from points_year import YEAR_TOTALS, play_year, rules, totals
 
-from ledger13710.application.bootstrap import Node
+from ledger13710.application.node import Node
 from ledger13710.application.points_decisions import close_period, decide_appeal, file_appeal
 from ledger13710.domain.clock import ManualClock
 from ledger13710.domain.errors import InputError
 from ledger13710.domain.points_ledger import PointRef, UnitTotal
 from ledger13710.domain.types import SHANGHAI
-from ledger13710.projections.points import open_points
+from ledger13710.node.points import open_points
 from ledger13710.projections.points_queries import (
     ScoreQuery,
     explain,

@@ -17,9 +17,10 @@ import pytest
 from points_year import rules
 from test_views_federation import NODES, TIERS, TOWN, deliver, replicate
 
-from ledger13710.application.bootstrap import Node, init_node, open_node
+from ledger13710.application.node import Node
 from ledger13710.domain.clock import ManualClock
-from ledger13710.projections.points import open_points
+from ledger13710.node.bootstrap import init_node, open_node
+from ledger13710.node.points import open_points
 from ledger13710.projections.points_queries import ScoreQuery, UnitScore, explain, parse_period
 from ledger13710.projections.points_queries import scores as ranked_scores
 

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from points_year import Q1_TOTALS, RAISING, YEAR_TOTALS, number, play_year, rules, totals
 
-from ledger13710.application.bootstrap import Node
 from ledger13710.application.mapper import decode_event
+from ledger13710.application.node import Node
 from ledger13710.domain.clock import ManualClock
 from ledger13710.domain.points_rules import PointsRules
-from ledger13710.projections.points import open_points
+from ledger13710.node.points import open_points
 from ledger13710.projections.points_queries import ScoreQuery, explain, parse_period, scores
 
 MakeNode = Callable[..., Node]

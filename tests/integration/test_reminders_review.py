@@ -9,12 +9,12 @@ from datetime import datetime
 
 import pytest
 
-from ledger13710.application.bootstrap import Node
+from ledger13710.application.node import Node
 from ledger13710.domain import reminder_events as rev
 from ledger13710.domain.clock import ManualClock
 from ledger13710.domain.types import SHANGHAI
+from ledger13710.node.reminders import close_engine, engine_for
 from ledger13710.reminders.engine import ReminderEngine
-from ledger13710.reminders.wiring import close_engine, engine_for
 
 MakeNode = Callable[..., Node]
 SUP = "sx-general-office-sup1"

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
 
-from ledger13710.calendars import load_calendar
+from ledger13710.config.calendars import load_calendar
+from ledger13710.config.policies import load_builtin_policy
 from ledger13710.domain import events as ev
 from ledger13710.domain.item import Item
 from ledger13710.domain.points import Point, Tally, score
@@ -27,7 +28,6 @@ from ledger13710.domain.state import (
     review_extension_clock,
 )
 from ledger13710.domain.types import SHANGHAI, Clock, Severity
-from ledger13710.policies import load_builtin_policy
 
 POLICY = load_builtin_policy("13710-v2")
 CALENDAR = load_calendar()

@@ -17,9 +17,9 @@ from points_helpers import (
     scripted_year,
 )
 
+from ledger13710.config.policies import load_builtin_policy
 from ledger13710.domain.errors import ConfigError
 from ledger13710.domain.points_rules import RULES, parse_points_rules
-from ledger13710.policies import load_builtin_policy
 
 
 def _rules_text() -> str:

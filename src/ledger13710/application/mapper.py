@@ -18,8 +18,8 @@ from eventsourcing.persistence import (
     Transcoder,
 )
 
-import ledger13710.domain.key_events
 import ledger13710.domain.cases  # registers the case topics
+import ledger13710.domain.key_events
 import ledger13710.domain.points_ledger  # registers the points topics (periods, appeals)
 import ledger13710.domain.reminder_events  # noqa: F401 - registers the reminder topics
 from ledger13710.domain.events import EVENT_TYPES

@@ -194,7 +194,7 @@ class Case:
             permitted = [a for a, (states, _) in _STEPS.items() if self.state in states]
             raise InvalidTransitionError(f"case {self.id}", self.state.value, action, permitted)
         if not text.strip():
-            raise InputError(f"missing the text of '{action}' (--text)")
+            raise InputError(f"missing the text of '{action}'", field="text")
         if action == "decide":
             _require_head(actor, self.subject)
             if form not in forms:

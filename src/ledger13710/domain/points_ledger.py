@@ -148,7 +148,7 @@ class Appeal(_Aggregate):
         if centi >= 0:
             raise InputError(f"point {point.key()} is not a deduction: nothing to appeal")
         if not reason.strip():
-            raise InputError("missing the reasons of the appeal (--reason)")
+            raise InputError("missing the reasons of the appeal", field="reason")
         self.point_unit = point.unit
         self._emit(
             AppealFiled, now, actor, unit, point=point, item=item, centi=centi, reason=reason
@@ -168,7 +168,7 @@ class Appeal(_Aggregate):
                 f"office above it, not {unit}"
             )
         if not reason.strip():
-            raise InputError("missing the reasons of the decision (--reason)")
+            raise InputError("missing the reasons of the decision", field="reason")
         self._emit(AppealDecided, now, actor, unit, point=point, reversed=reverse, reason=reason)
 
 

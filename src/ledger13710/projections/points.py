@@ -14,14 +14,12 @@ by replay; frozen periods keep their recorded result, see :mod:`.points_periods`
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 import msgspec
-from eventsourcing.persistence import ApplicationRecorder
 
 from ledger13710.application.mapper import decode_event
 from ledger13710.domain import events as ev
@@ -282,17 +280,3 @@ class PointsProjector:
                 "--rebuild"
             ) from None
         return points
-
-
-@asynccontextmanager
-async def open_points(
-    node_dir: Path, node_id: str, recorder: ApplicationRecorder, rules: PointsRules
-) -> AsyncIterator[PointsProjector]:
-    """Open ``points.sqlite`` of the node in ``node_dir`` and the events it is priced from."""
-    store = await PointsStore.open(node_dir / POINTS_FILE)
-    source = EventSource.for_node(node_id, recorder, node_dir)
-    try:
-        yield PointsProjector(store, source, rules)
-    finally:
-        source.close()
-        await store.close()

@@ -16,13 +16,15 @@ from typing import Any, NamedTuple, TypeVar
 
 from rich.table import Table
 
-from ledger13710 import cli_render as show
-from ledger13710.application.bootstrap import Node, open_node
+from ledger13710.application.node import Node
+from ledger13710.cli import render as show
 from ledger13710.domain.errors import ConfigError
 from ledger13710.domain.points_rules import RULE_ZH, PointsRules, parse_points_rules
 from ledger13710.domain.types import Tier
+from ledger13710.node.bootstrap import open_node
+from ledger13710.node.points import open_points
 from ledger13710.projections.labels import TIER_ZH
-from ledger13710.projections.points import PointsProjector, open_points
+from ledger13710.projections.points import PointsProjector
 from ledger13710.projections.points_excel import KIND_ZH, write_points_xlsx
 from ledger13710.projections.points_queries import (
     FrozenTotal,
@@ -63,7 +65,7 @@ def with_points(
 ) -> T:
     """Open the node and its points (priced by ``--rules``), catch up, run ``work``."""
     rules = load_points_rules(args.rules)
-    node = open_node(Path(args.dir))
+    node = open_node(Path(args.dir), args.run_clock)
     try:
 
         async def run() -> T:

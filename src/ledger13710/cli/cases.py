@@ -15,12 +15,13 @@ from uuid import UUID
 
 from rich.table import Table
 
-from ledger13710 import cli_render as show
-from ledger13710.application.bootstrap import Node, open_node
 from ledger13710.application.cases import case_rows, propose_cases, step_case
-from ledger13710.cli_points import DEFAULT_RULES, with_points
+from ledger13710.application.node import Node
+from ledger13710.cli import render as show
+from ledger13710.cli.points import DEFAULT_RULES, with_points
 from ledger13710.domain.cases import AccountabilityRules, parse_accountability, proposals
 from ledger13710.domain.errors import ConfigError, InputError
+from ledger13710.node.bootstrap import open_node
 from ledger13710.projections.points import PointsProjector
 from ledger13710.projections.points_excel import CASE_STATE_ZH, write_cases_xlsx
 from ledger13710.projections.points_queries import facts, parse_period
@@ -73,7 +74,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     """``cases``: every case of this node and where it stands."""
-    node = open_node(Path(args.dir))
+    node = open_node(Path(args.dir), args.run_clock)
     try:
         rows = case_rows(node.app)
     finally:
@@ -97,7 +98,7 @@ def cmd_step(args: argparse.Namespace) -> int:
     """``cases investigate|decide|close|dismiss ID --text T``."""
     actor = _actor(args)
     forms = load_accountability(args.accountability).forms
-    node = open_node(Path(args.dir))
+    node = open_node(Path(args.dir), args.run_clock)
     try:
         case = step_case(node.app, _case_id(args.case), args.cases_cmd, text=args.text,
                          actor=actor, form=args.form or "", forms=forms)  # fmt: skip
