@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench_views import ROOT, generate
-from ledger13710.cli.points import DEFAULT_RULES, load_points_rules
+from ledger13710.cli.points_common import DEFAULT_RULES, load_points_rules
 from ledger13710.logging import configure
 from ledger13710.node.bootstrap import init_node, open_node
 from ledger13710.node.points import open_points

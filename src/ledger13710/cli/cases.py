@@ -18,7 +18,7 @@ from rich.table import Table
 from ledger13710.application.cases import case_rows, propose_cases, step_case
 from ledger13710.application.node import Node
 from ledger13710.cli import render as show
-from ledger13710.cli.points import DEFAULT_RULES, with_points
+from ledger13710.cli.points_common import DEFAULT_RULES, with_points
 from ledger13710.domain.cases import AccountabilityRules, parse_accountability, proposals
 from ledger13710.domain.errors import ConfigError, InputError
 from ledger13710.node.bootstrap import open_node

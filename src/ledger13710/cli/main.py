@@ -36,6 +36,8 @@ GROUPS: dict[str, str] = {
     "reminders": "reminders",
     "audit": "audit",
     "nats": "nats",
+    "points": "points",
+    "cases": "cases",
     **dict.fromkeys(("views", "ledger", "tree", "stats", "timeline", "export", "import"), "views"),
 }
 #: Each module's function that adds its commands, in the order ``--help`` lists them.
@@ -45,8 +47,10 @@ ADDERS: dict[str, str] = {
     "audit": "add_audit_commands",
     "nats": "add_nats_commands",
     "views": "add_view_commands",
+    "points": "add_points_commands",
+    "cases": "add_case_commands",
 }
-_WITH_ACTOR = frozenset({"items", "views"})
+_WITH_ACTOR = frozenset({"items", "views", "points", "cases"})
 
 Handler = Callable[[argparse.Namespace], int]
 

@@ -8,21 +8,17 @@ another version recompute everything by replay.
 from __future__ import annotations
 
 import argparse
-import asyncio
-from collections.abc import Awaitable, Callable
-from importlib import resources
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
 from rich.table import Table
 
 from ledger13710.application.node import Node
 from ledger13710.cli import render as show
-from ledger13710.domain.errors import ConfigError
-from ledger13710.domain.points_rules import RULE_ZH, PointsRules, parse_points_rules
+from ledger13710.cli.points_common import DEFAULT_RULES, load_points_rules, with_points
+from ledger13710.cli.points_decisions import add_decision_commands
+from ledger13710.domain.points_rules import RULE_ZH
 from ledger13710.domain.types import Tier
-from ledger13710.node.bootstrap import open_node
-from ledger13710.node.points import open_points
 from ledger13710.projections.labels import TIER_ZH
 from ledger13710.projections.points import PointsProjector
 from ledger13710.projections.points_excel import KIND_ZH, write_points_xlsx
@@ -38,45 +34,6 @@ from ledger13710.projections.points_queries import (
     points_text,
     scores,
 )
-
-DEFAULT_RULES = "builtin:points-v1"
-
-
-def load_points_rules(spec: str) -> PointsRules:
-    """``builtin:<name>`` (``data/<name>.toml``) or a path to a rules TOML file."""
-    if spec.startswith("builtin:"):
-        name = spec.removeprefix("builtin:")
-        data = resources.files("ledger13710").joinpath("data")
-        if not name.startswith("points-") or not data.joinpath(f"{name}.toml").is_file():
-            raise ConfigError(f"unknown built-in points rules {spec!r}; try {DEFAULT_RULES}")
-        return parse_points_rules(data.joinpath(f"{name}.toml").read_text("utf-8"), spec)
-    try:
-        text = Path(spec).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{spec}: cannot read the points rules file: {exc}") from None
-    return parse_points_rules(text, spec)
-
-
-T = TypeVar("T")
-
-
-def with_points(
-    args: argparse.Namespace, work: Callable[[PointsProjector, Node], Awaitable[T]]
-) -> T:
-    """Open the node and its points (priced by ``--rules``), catch up, run ``work``."""
-    rules = load_points_rules(args.rules)
-    node = open_node(Path(args.dir), args.run_clock)
-    try:
-
-        async def run() -> T:
-            async with open_points(node.dir, node.id, node.app.recorder, rules) as projector:
-                rebuild = getattr(args, "rebuild", False)
-                await (projector.rebuild() if rebuild else projector.catch_up())
-                return await work(projector, node)
-
-        return asyncio.run(run())
-    finally:
-        node.close()
 
 
 class _Shown(NamedTuple):
@@ -184,9 +141,11 @@ def _score_table(
 
 
 def add_points_commands(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
-) -> argparse.ArgumentParser:
-    """Add ``points`` to the command tree; returns it (its actions are added under it)."""
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: argparse.ArgumentParser,
+    actor_env: str,
+) -> None:
+    """Add ``points`` and its actions (``close``, ``appeal``, ``decide``) to the command tree."""
     p = sub.add_parser("points", parents=[common], help="激励积分: scores, rankings, drill-down")
     p.add_argument("--period", help="2016, 2016-Q4 or 2016-10 (default: this year)")
     p.add_argument("--tier", choices=[t.value for t in Tier], help="rank within one tier")
@@ -197,4 +156,4 @@ def add_points_commands(
     p.add_argument("--rebuild", action="store_true", help="price every event again")
     p.add_argument("--export", metavar="FILE.xlsx", help="write the points table to Excel")
     p.set_defaults(handler=cmd_points)
-    return p
+    add_decision_commands(p, common, actor_env)

@@ -13,7 +13,7 @@ from typing import Any
 from ledger13710.application.node import Node
 from ledger13710.application.points_decisions import close_period, decide_appeal, file_appeal
 from ledger13710.cli import render as show
-from ledger13710.cli.points import DEFAULT_RULES, with_points
+from ledger13710.cli.points_common import DEFAULT_RULES, with_points
 from ledger13710.domain.errors import InputError, NotFoundError
 from ledger13710.domain.points_ledger import PointRef, UnitTotal
 from ledger13710.projections.points import PointsProjector
