@@ -16,11 +16,13 @@ import pytest
 from ledger13710.contract import schemas as schemas_gen
 from ledger13710.domain.events import EVENT_TYPES
 from ledger13710.domain.snapshot import ItemSnapshot
+from ledger13710.domain.types import Severity, Source, State
 from ledger13710.domain.upcasting import Upcasters
 from ledger13710.log import record as env
 from ledger13710.replication import subjects as sj
 
 ROOT = Path(__file__).resolve().parents[2]
+RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 SCHEMAS = ROOT / "schemas"
 GOLDEN = ROOT / "tests" / "golden"
 SCRIPT = ROOT / "scripts" / "gen_schemas.py"
@@ -33,12 +35,21 @@ def gen_schemas(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def conforms(value: Any, schema: dict[str, Any], defs: dict[str, Any]) -> list[str]:
-    """Why ``value`` does not fit ``schema`` (the subset of JSON Schema msgspec emits)."""
+def conforms(
+    value: Any, schema: dict[str, Any], defs: dict[str, Any], *, known_only: bool = True
+) -> list[str]:
+    """Why ``value`` does not fit ``schema`` (the subset of JSON Schema msgspec emits).
+
+    With ``known_only`` False a string outside a field's known values (its ``enum``, or its
+    ``anyOf`` of ``enum`` and ``pattern``) fits, as docs/versioning.md tells consumers to read
+    a value added after their copy of the schema.
+    """
     if "$ref" in schema:
-        return conforms(value, defs[schema["$ref"].rsplit("/", 1)[-1]], defs)
+        return conforms(value, defs[schema["$ref"].rsplit("/", 1)[-1]], defs, known_only=known_only)
+    if not known_only and is_vocabulary(schema):
+        schema = {k: v for k, v in schema.items() if k not in {"enum", "anyOf"}}
     if "anyOf" in schema:
-        options = [conforms(value, option, defs) for option in schema["anyOf"]]
+        options = [conforms(value, o, defs, known_only=known_only) for o in schema["anyOf"]]
         return [] if [] in options else [f"{value!r} fits no option of {schema['anyOf']}"]
     kinds = {"string": str, "integer": int, "boolean": bool, "array": list, "object": dict}
     kind = schema.get("type")
@@ -53,25 +64,36 @@ def conforms(value: Any, schema: dict[str, Any], defs: dict[str, Any]) -> list[s
         problems.append(f"{value!r} does not match {schema['pattern']}")
     if schema.get("format") == "uuid":
         UUID(value)
+    if schema.get("format") == "date-time":
+        problems += [] if RFC3339.match(value) else [f"{value!r} is not an RFC 3339 date-time"]
     if kind == "array" and "items" in schema:
         for item in value:
-            problems += conforms(item, schema["items"], defs)
+            problems += conforms(item, schema["items"], defs, known_only=known_only)
     if kind == "object":
-        problems += object_conforms(value, schema, defs)
+        problems += object_conforms(value, schema, defs, known_only=known_only)
     return problems
 
 
+def is_vocabulary(schema: dict[str, Any]) -> bool:
+    """Whether ``schema`` lists a string field's known values (``enum`` or enum/pattern)."""
+    options = schema.get("anyOf", [])
+    return "enum" in schema or (
+        bool(options) and all(set(o) <= {"enum", "pattern"} for o in options)
+    )
+
+
 def object_conforms(
-    value: dict[str, Any], schema: dict[str, Any], defs: dict[str, Any]
+    value: dict[str, Any], schema: dict[str, Any], defs: dict[str, Any], *, known_only: bool
 ) -> list[str]:
     """Why an object does not fit: missing required fields, or fields that do not fit."""
     problems = [f"missing {name}" for name in schema.get("required", []) if name not in value]
     for name, sub in schema.get("properties", {}).items():
-        problems += conforms(value[name], sub, defs) if name in value else []
+        if name in value:
+            problems += conforms(value[name], sub, defs, known_only=known_only)
     extra = schema.get("additionalProperties")
     if isinstance(extra, dict):
         for item in value.values():
-            problems += conforms(item, extra, defs)
+            problems += conforms(item, extra, defs, known_only=known_only)
     return problems
 
 
@@ -114,11 +136,45 @@ def test_every_published_topic_has_a_schema_but_not_snapshots() -> None:
 
 @pytest.mark.parametrize("topic", sorted(schemas_gen.published_types()))
 def test_golden_sample_conforms_to_its_published_schema(topic: str) -> None:
-    """The stored bytes of each topic validate against the schema an integrator reads."""
+    """The stored bytes of each topic validate against the schema an integrator reads, as
+    docs/versioning.md says to read it: the synthetic samples hold placeholders (``"source"``)
+    where a field has known values, which a consumer takes as values it does not know yet."""
     schema = json.loads((SCHEMAS / f"{topic}.json").read_text("utf-8"))
     payload = json.loads((GOLDEN / f"{topic}.json").read_bytes())
-    assert conforms(payload, schema, schema["$defs"]) == []
-    assert conforms({**payload, "originator_version": "1"}, schema, schema["$defs"]) != []
+    assert conforms(payload, schema, schema["$defs"], known_only=False) == []
+    wrong = {**payload, "originator_version": "1"}
+    assert conforms(wrong, schema, schema["$defs"], known_only=False) != []
+
+
+def test_known_values_and_formats_are_checked() -> None:
+    """The enums, clock names and date-times of a schema reject what the domain never writes,
+    and accept a value added later when read as consumers must."""
+    schema = json.loads((SCHEMAS / "ledger13710.item.ExtensionRequested.v1.json").read_text())
+    payload = json.loads((GOLDEN / "ledger13710.item.ExtensionRequested.v1.json").read_bytes())
+    defs = schema["$defs"]
+    for clock in ("deploy", "milestone-3"):
+        assert conforms({**payload, "clock": clock}, schema, defs) == []
+    assert len(conforms({**payload, "clock": "milestone-0"}, schema, defs)) == 1
+    assert conforms({**payload, "clock": "later-clock"}, schema, defs, known_only=False) == []
+    naive = {**payload, "clock": "resolve", "requested_due": "2016-10-20T09:00:00"}
+    assert conforms(naive, schema, defs) == ["'2016-10-20T09:00:00' is not an RFC 3339 date-time"]
+
+
+def test_every_schema_has_an_id_and_vocabularies_come_from_the_domain() -> None:
+    """Each schema names itself by ``$id``; the enums are the domain's own types' values."""
+    files = schemas_gen.render_all()
+    ids = set()
+    for name, text in files.items():
+        if name != "asyncapi.json":
+            ids.add(json.loads(text)["$id"])
+            assert json.loads(text)["$id"] == schemas_gen.schema_id(name.removesuffix(".json"))
+    assert len(ids) == len(files) - 1
+    registered = json.loads(files["ledger13710.item.Registered.v1.json"])["$defs"]["Registered"]
+    assert registered["properties"]["source"]["enum"] == [s.value for s in Source]
+    assert registered["properties"]["severity"]["enum"] == [s.value for s in Severity]
+    child = json.loads(files["ledger13710.item.ChildUpdated.v1.json"])["$defs"]["ChildUpdated"]
+    assert child["properties"]["child_state"]["enum"] == [s.value for s in State]
+    assert registered["properties"]["timestamp"]["format"] == "date-time"
 
 
 def test_real_headers_conform_to_the_envelope_schema() -> None:

@@ -41,6 +41,7 @@ from ledger13710.domain.snapshot import ItemSnapshot
 from ledger13710.domain.upcasting import UPCASTERS, Upcasters
 
 JSON_SCHEMA = "https://json-schema.org/draft/2020-12/schema"
+SCHEMA_ID_PREFIX = "urn:ledger13710:schema:"
 ENVELOPE_FILE = "envelope.json"
 ASYNCAPI_FILE = "asyncapi.json"
 #: Versioned, but stored in the snapshots table: never in the log, so never published.
@@ -89,10 +90,16 @@ def _cleaned(value: object) -> object:
     return value
 
 
+def schema_id(name: str) -> str:
+    """The ``$id`` of the schema named ``name`` (a topic, or ``envelope``): a name, not a place
+    to download from (the files are in ``schemas/``), and stable for a topic forever."""
+    return f"{SCHEMA_ID_PREFIX}{name}"
+
+
 def type_schema(topic: str, cls: type[msgspec.Struct]) -> dict[str, Any]:
     """A self-contained JSON Schema of one Struct type (its components under ``$defs``)."""
     (ref,), defs = msgspec.json.schema_components([cls], ref_template="#/$defs/{name}")
-    return {"$schema": JSON_SCHEMA, "title": topic, **ref, "$defs": defs}
+    return {"$schema": JSON_SCHEMA, "$id": schema_id(topic), "title": topic, **ref, "$defs": defs}
 
 
 def render_all(frozen: Path | None = None, upcasters: Upcasters = UPCASTERS) -> dict[str, str]:
