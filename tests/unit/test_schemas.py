@@ -11,14 +11,17 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import msgspec
 import pytest
 
+from ledger13710.audit.store import Checkpoint
 from ledger13710.contract import schemas as schemas_gen
 from ledger13710.domain.events import EVENT_TYPES
 from ledger13710.domain.snapshot import ItemSnapshot
 from ledger13710.domain.types import Severity, Source, State
 from ledger13710.domain.upcasting import Upcasters
 from ledger13710.log import record as env
+from ledger13710.node.daemon import NodeInfo
 from ledger13710.replication import subjects as sj
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -130,7 +133,8 @@ def test_every_published_topic_has_a_schema_but_not_snapshots() -> None:
     schemas_gen.load_event_modules()
     ours = {t for t, cls in EVENT_TYPES.items() if cls.__module__.startswith("ledger13710.")}
     expected = {f"{t}.json" for t in ours - {ItemSnapshot.TOPIC}}
-    assert expected | {"envelope.json", "asyncapi.json"} == names
+    others = {"envelope.json", "checkpoint.json", "node-info.json", "asyncapi.json"}
+    assert expected | others == names
     assert ItemSnapshot.TOPIC in schemas_gen.versioned_types()
 
 
@@ -192,17 +196,25 @@ def test_real_headers_conform_to_the_envelope_schema() -> None:
 def test_asyncapi_describes_the_subjects_and_every_message() -> None:
     """The AsyncAPI 3 channels use the subject scheme; every message resolves to a schema."""
     doc = json.loads((SCHEMAS / "asyncapi.json").read_text("utf-8"))
-    assert doc["asyncapi"] == "3.0.0"
+    assert doc["asyncapi"].startswith("3.")
     addresses = {name: ch["address"] for name, ch in doc["channels"].items()}
-    assert {"nodeLog": sj.events_subject("{node}"), "subtree": sj.subtree_subject("{node}")} == (
-        addresses
-    )
+    assert {
+        "nodeLog": sj.events_subject("{node}"),
+        "publicMirror": sj.subtree_subject("{node}"),
+        "info": sj.info_subject("{node}"),
+        "infoReply": None,
+    } == addresses
+    assert {"hub", "provinceHub", "cityLeaf"} == set(doc["servers"])
+    assert doc["components"]["securitySchemes"]["userPassword"]["type"] == "userPassword"
     messages = doc["components"]["messages"]
-    assert set(schemas_gen.published_types()) == {m["name"] for m in messages.values()}
+    protocol = {"checkpoint", "infoRequest", "infoReply"}
+    assert set(schemas_gen.published_types()) | protocol == {m["name"] for m in messages.values()}
     schemas = doc["components"]["schemas"]
-    for message in messages.values():
-        for ref in (message["payload"]["$ref"], message["headers"]["$ref"]):
+    for name, message in messages.items():
+        refs = [message.get(part, {}).get("$ref") for part in ("payload", "headers")]
+        for ref in filter(None, refs):
             assert ref.rsplit("/", 1)[-1] in schemas
+        assert ("headers" in message) == (name not in {"infoRequest", "infoReply"})
     for op in doc["operations"].values():
         channel = op["channel"]["$ref"].rsplit("/", 1)[-1]
         assert all(m["$ref"].startswith(f"#/channels/{channel}/messages/") for m in op["messages"])
@@ -258,3 +270,48 @@ def test_the_documented_hash_example_is_right() -> None:
     topic = "ledger13710.item.Urged.v1"
     state = payload[0].encode()
     assert env.record_hash("sx.xinzhou", 7, 5, topic, oid, 2, state) == digest[1]
+
+
+def test_checkpoint_and_info_schemas_fit_what_a_node_sends() -> None:
+    """A checkpoint and an info reply as a node encodes them fit their published schemas."""
+    cp = Checkpoint(
+        origin="sx", tree_size=5, root_hash="ab" * 32, last_seq=5, chain_hash="cd" * 32,
+        timestamp="2016-10-21T11:00:00+08:00", public_key="ef" * 32, signature="01" * 64,
+    )  # fmt: skip
+    info = NodeInfo(node="sx", public_key=cp.public_key, last_seq=5, checkpoint=cp)
+    before_any = msgspec.structs.replace(info, checkpoint=None)
+    sent = [
+        ("checkpoint", cp, "origin"),
+        ("node-info", info, "node"),
+        ("node-info", before_any, "node"),
+    ]
+    for name, value, field in sent:
+        schema = json.loads((SCHEMAS / f"{name}.json").read_text("utf-8"))
+        data = json.loads(msgspec.json.encode(value))
+        assert conforms(data, schema, schema["$defs"]) == []
+        assert conforms({**data, field: 1}, schema, schema["$defs"]) == ["1 is not of type string"]
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node (Node.js) is not installed")
+def test_the_official_asyncapi_parser_accepts_the_document(tmp_path: Path) -> None:
+    """``@asyncapi/parser`` (tools/asyncapi, as scripts/test.sh runs it) finds no error or
+    warning in schemas/asyncapi.json, and does find a payload of an unknown type."""
+    tool = ROOT / "tools" / "asyncapi"
+    if not (tool / "node_modules" / "@asyncapi" / "parser").is_dir():
+        pytest.skip("the parser is not installed: npm ci --prefix tools/asyncapi --ignore-scripts")
+
+    def validate(path: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["node", str(tool / "validate.mjs"), str(path)],
+            capture_output=True, text=True, check=False, timeout=120,
+        )  # fmt: skip
+
+    good = validate(SCHEMAS / "asyncapi.json")
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "valid AsyncAPI 3." in good.stdout
+    doc = json.loads((SCHEMAS / "asyncapi.json").read_text("utf-8"))
+    doc["components"]["messages"]["infoRequest"]["payload"] = {"type": "text"}
+    (tmp_path / "broken.json").write_text(json.dumps(doc), "utf-8")
+    bad = validate(tmp_path / "broken.json")
+    assert bad.returncode == 1
+    assert "infoRequest.payload" in bad.stdout
