@@ -160,7 +160,7 @@ def _servers() -> dict[str, Any]:
             "description": description,
             "variables": {
                 "host": {"description": "the server's address", "examples": [example]},
-                "port": {"default": "4222", "description": "its client port"},
+                "port": {"default": "4333", "description": "its client port (nats setup --port)"},
             },
             "security": _SECURITY,
         }
