@@ -9,6 +9,8 @@ from __future__ import annotations
 import ast
 import copy
 import json
+import shutil
+import subprocess
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -96,3 +98,33 @@ def test_the_worked_examples_are_a_fresh_run(script: ModuleType, log: dict[str, 
     assert log["checkpoint"]["root_hash"] in section
     stale = document.replace(log["checkpoint"]["signature"], "00" * 64)
     assert script.updated(stale, section) == document
+
+
+@pytest.mark.skipif(shutil.which("java") is None, reason="no Java (17+) on this machine")
+def test_a_java_program_verifies_the_checkpoint_by_the_document(
+    log: dict[str, Any], tmp_path: Path
+) -> None:
+    """``tools/java/VerifyCheckpoint.java`` (JDK only) verifies the real node's checkpoint and
+    log as received, and names a changed payload."""
+    (tmp_path / "checkpoint.json").write_text(json.dumps(log["checkpoint"]), "utf-8")
+    for i, message in enumerate(log["messages"], 1):
+        (tmp_path / f"{i:04d}.headers.json").write_text(json.dumps(message["headers"]), "utf-8")
+        (tmp_path / f"{i:04d}.payload").write_bytes(message["payload"].encode())
+
+    def java() -> subprocess.CompletedProcess[str]:
+        program = ROOT / "tools" / "java" / "VerifyCheckpoint.java"
+        return subprocess.run(
+            ["java", str(program), str(tmp_path), log["public_key"]],
+            capture_output=True, text=True, check=False, timeout=300,
+        )  # fmt: skip
+
+    good = java()
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert good.stdout.startswith("checkpoint verified: sx, 5 records up to 5")
+    payload = tmp_path / "0003.payload"
+    payload.write_bytes(payload.read_bytes().replace(b"sx/transport", b"sx/transpore"))
+    bad = java()
+    assert (bad.returncode, bad.stdout) == (
+        1,
+        "checkpoint NOT verified: record 3: wrong L13710-Hash\n",
+    )
