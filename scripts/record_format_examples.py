@@ -196,8 +196,8 @@ def updated(document: str, section: str) -> str:
     """``document`` with its examples section replaced by ``section``."""
     start, end = document.find(BEGIN), document.find(END)
     if start < 0 or end < start:
-        msg = f"{DOC} has no examples section (the {BEGIN.strip()} and {END.strip()} lines)"
-        raise SystemExit(msg)
+        msg = f"{DOC} has no examples section: put back the lines {BEGIN.strip()} and {END.strip()}"
+        raise ValueError(msg)
     return document[:start] + section + document[end + len(END) :]
 
 
@@ -209,7 +209,11 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         section = render(make_log(Path(tmp)))
     document = DOC.read_text("utf-8")
-    wanted = updated(document, section)
+    try:
+        wanted = updated(document, section)
+    except ValueError as e:
+        print(e, file=sys.stderr)
+        return 2
     if args.check:
         if wanted != document:
             print(f"{DOC}: examples differ; run: python scripts/record_format_examples.py")

@@ -98,6 +98,8 @@ def test_the_worked_examples_are_a_fresh_run(script: ModuleType, log: dict[str, 
     assert log["checkpoint"]["root_hash"] in section
     stale = document.replace(log["checkpoint"]["signature"], "00" * 64)
     assert script.updated(stale, section) == document
+    with pytest.raises(ValueError, match="has no examples section"):
+        script.updated(document.replace(script.END, ""), section)
 
 
 @pytest.mark.skipif(shutil.which("java") is None, reason="no Java (17+) on this machine")
