@@ -152,7 +152,12 @@ def _message_name(topic: str) -> str:
 def _servers() -> dict[str, Any]:
     """The hub topology's server and the leaf topology's two kinds (docs/integrators.md)."""
 
-    def server(title: str, description: str, example: str) -> dict[str, Any]:
+    hub_port = {"default": "4333", "description": "its client port (nats setup --port)"}
+    city_port = {"description": "its client port (nats setup --city <city>=PORT)"}
+
+    def server(
+        title: str, description: str, example: str, port: dict[str, str] = hub_port
+    ) -> dict[str, Any]:
         return {
             "host": "{host}:{port}",
             "protocol": "nats",
@@ -160,7 +165,7 @@ def _servers() -> dict[str, Any]:
             "description": description,
             "variables": {
                 "host": {"description": "the server's address", "examples": [example]},
-                "port": {"default": "4333", "description": "its client port (nats setup --port)"},
+                "port": port,
             },
             "security": _SECURITY,
         }
@@ -184,6 +189,7 @@ def _servers() -> dict[str, Any]:
             "city's nodes connect here and keep working while the link is down. It has no "
             f"{sj.PUBLIC_STREAM}; integrators use the hub. Core request/reply crosses the link.",
             "nats.xinzhou.example",
+            city_port,
         ),
     }
 
