@@ -13,4 +13,9 @@ bash scripts/ensure_postgres.sh
 .venv/bin/ruff format --check .
 .venv/bin/mypy
 .venv/bin/lint-imports  # the layers of ARCHITECTURE.md (contracts in pyproject.toml)
+
+# The AsyncAPI document, checked by the official parser (tools/asyncapi/package-lock.json pins it).
+npm ci --prefix tools/asyncapi --ignore-scripts --no-audit --no-fund --silent
+node tools/asyncapi/validate.mjs schemas/asyncapi.json
+
 exec .venv/bin/pytest "$@"

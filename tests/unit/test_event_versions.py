@@ -150,3 +150,24 @@ def test_descriptions_may_change_and_enum_values_may_be_added() -> None:
     shrunk = {"$ref": "#/$defs/S", "$defs": {"S": {"enum": ["a"]}}}
     assert schemas_compat.breaking_changes(frozen, grown) == []
     assert schemas_compat.breaking_changes(frozen, shrunk) == ["S: enum values removed: ['b']"]
+
+
+def test_documenting_what_was_always_written_is_not_a_change() -> None:
+    """A ``$id``, ``format: date-time`` on a string and known values (an enum, or enum and
+    pattern) may be added to a frozen field; any other format or a changed one is caught."""
+    frozen = {"$ref": "#/$defs/S", "$defs": {"S": {"type": "string"}}}
+
+    def today(**added: Any) -> dict[str, Any]:
+        return {"$id": "urn:x", "$ref": "#/$defs/S", "$defs": {"S": {"type": "string", **added}}}
+
+    clock = [{"enum": ["deploy"]}, {"pattern": "^milestone-[1-9][0-9]*$"}]
+    assert schemas_compat.breaking_changes(frozen, today(format="date-time")) == []
+    assert schemas_compat.breaking_changes(frozen, today(enum=["a"], anyOf=clock)) == []
+    assert schemas_compat.breaking_changes(frozen, today(format="uuid")) == [
+        "S[format]: changed from None to 'uuid'"
+    ]
+    assert schemas_compat.breaking_changes(today(format="date-time"), today(format="date")) == [
+        "S[format]: changed from 'date-time' to 'date'"
+    ]
+    nullable = [{"type": "string"}, {"type": "null"}]
+    assert len(schemas_compat.breaking_changes(frozen, today(anyOf=nullable))) == 1

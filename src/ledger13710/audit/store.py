@@ -10,7 +10,7 @@ import itertools
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 from uuid import UUID
 
 import msgspec
@@ -37,14 +37,16 @@ _HYPHENATED = (
 class Checkpoint(msgspec.Struct, frozen=True, kw_only=True):
     """A signed tree head: the first ``tree_size`` records, up to position ``last_seq``."""
 
-    origin: str
-    tree_size: int
-    root_hash: str
-    last_seq: int
-    chain_hash: str
-    timestamp: str
-    public_key: str
-    signature: str = ""
+    origin: Annotated[str, msgspec.Meta(description="the node whose log it covers")]
+    tree_size: Annotated[int, msgspec.Meta(description="how many records: the log's first")]
+    root_hash: Annotated[str, msgspec.Meta(description="hex RFC 9162 root of their hashes")]
+    last_seq: Annotated[int, msgspec.Meta(description="position of the last record covered")]
+    chain_hash: Annotated[str, msgspec.Meta(description="hex chain hash at last_seq")]
+    timestamp: Annotated[str, msgspec.Meta(description="when it was signed (RFC 3339)")]
+    public_key: Annotated[str, msgspec.Meta(description="hex Ed25519 key that signed it")]
+    signature: Annotated[
+        str, msgspec.Meta(description="hex Ed25519 signature of the body (record-format.md)")
+    ] = ""
 
     def body(self) -> bytes:
         """The bytes the signature covers (every field but the signature)."""

@@ -12,7 +12,7 @@ from typing import Any
 from ledger13710.contract.schemas import dumps
 
 #: Keys that document a schema without changing what it accepts.
-_DOC_KEYS = frozenset({"title", "description", "examples", "$schema", "$defs"})
+_DOC_KEYS = frozenset({"title", "description", "examples", "$schema", "$id", "$defs"})
 _SHAPE_KEYS = frozenset({"properties", "required", "enum", "$ref"})
 
 
@@ -21,7 +21,8 @@ def breaking_changes(frozen: dict[str, Any], today: dict[str, Any]) -> list[str]
 
     Breaking: a removed field, a changed type (or component, pattern, format, default), a new
     field without a default, a field that lost its default, a removed enum value. Allowed: new
-    fields with defaults, new enum values, changed titles and descriptions.
+    fields with defaults, new enum values, changed titles, descriptions and ``$id``, and the
+    annotations that only document what the code always wrote (:func:`_documents_only`).
     """
     found: list[str] = []
     old, new = (json.loads(dumps(schema)) for schema in (frozen, today))  # tuples -> lists
@@ -52,6 +53,8 @@ class _Compare:
         for key in sorted((set(old) | set(new)) - _DOC_KEYS - _SHAPE_KEYS):
             if key == "default" and key not in new:
                 continue  # reported as "field lost its default"
+            if key not in old and _documents_only(key, new[key]):
+                continue
             self._value(old.get(key), new.get(key), f"{where}[{key}]")
 
     def _fields(self, old: dict[str, Any], new: dict[str, Any], where: str) -> None:
@@ -76,3 +79,15 @@ class _Compare:
                 self._value(a, b, f"{where}[{i}]")
         elif old != new:
             self.found.append(f"{where}: changed from {old!r} to {new!r}")
+
+
+def _documents_only(key: str, added: object) -> bool:
+    """Whether a key added to a frozen schema only documents the values the code has always
+    written: ``format: date-time`` on a datetime field (which msgspec always decoded as one; a
+    ``str`` field turned datetime fails the golden sample's decoding instead), or the known
+    values of a string field (an ``enum``, or an ``anyOf`` of ``enum`` and ``pattern``)."""
+    if key == "format":
+        return added == "date-time"
+    if key == "anyOf" and isinstance(added, list):
+        return all(isinstance(b, dict) and set(b) <= {"enum", "pattern"} for b in added)
+    return False

@@ -1,8 +1,9 @@
 """The published contract, generated from the code: JSON Schemas and an AsyncAPI document.
 
 ``schemas/`` holds one JSON Schema (2020-12) per published event topic, one for the envelope
-(the ``L13710-*`` headers every event message carries) and ``asyncapi.json`` (AsyncAPI 3: the
-NATS subjects, messages and headers). Everything is derived from the msgspec Structs with
+(the ``L13710-*`` headers every event message carries), one for a signed checkpoint and one for
+the ``l13710.info.<node>._`` reply, and ``asyncapi.json`` (AsyncAPI 3: servers, the NATS
+subjects, messages and headers). Everything is derived from the msgspec Structs with
 :func:`msgspec.json.schema_components`, serialised with sorted keys, so the same code always
 gives the same bytes and a test can fail when ``schemas/`` drifts (``scripts/gen_schemas.py``).
 
@@ -35,13 +36,18 @@ import msgspec.inspect as mi
 
 import ledger13710
 from ledger13710.application.mapper import encode_event
+from ledger13710.audit.store import Checkpoint
 from ledger13710.contract.asyncapi import Envelope, asyncapi
 from ledger13710.domain.events import EVENT_TYPES
 from ledger13710.domain.snapshot import ItemSnapshot
 from ledger13710.domain.upcasting import UPCASTERS, Upcasters
+from ledger13710.node.daemon import NodeInfo
 
 JSON_SCHEMA = "https://json-schema.org/draft/2020-12/schema"
+SCHEMA_ID_PREFIX = "urn:ledger13710:schema:"
 ENVELOPE_FILE = "envelope.json"
+CHECKPOINT_FILE = "checkpoint.json"  # a signed checkpoint message's payload
+NODE_INFO_FILE = "node-info.json"  # the l13710.info.<node>._ reply
 ASYNCAPI_FILE = "asyncapi.json"
 #: Versioned, but stored in the snapshots table: never in the log, so never published.
 NOT_PUBLISHED = frozenset({ItemSnapshot.TOPIC})
@@ -89,10 +95,16 @@ def _cleaned(value: object) -> object:
     return value
 
 
+def schema_id(name: str) -> str:
+    """The ``$id`` of the schema named ``name`` (a topic, or ``envelope``): a name, not a place
+    to download from (the files are in ``schemas/``), and stable for a topic forever."""
+    return f"{SCHEMA_ID_PREFIX}{name}"
+
+
 def type_schema(topic: str, cls: type[msgspec.Struct]) -> dict[str, Any]:
     """A self-contained JSON Schema of one Struct type (its components under ``$defs``)."""
     (ref,), defs = msgspec.json.schema_components([cls], ref_template="#/$defs/{name}")
-    return {"$schema": JSON_SCHEMA, "title": topic, **ref, "$defs": defs}
+    return {"$schema": JSON_SCHEMA, "$id": schema_id(topic), "title": topic, **ref, "$defs": defs}
 
 
 def render_all(frozen: Path | None = None, upcasters: Upcasters = UPCASTERS) -> dict[str, str]:
@@ -106,6 +118,8 @@ def render_all(frozen: Path | None = None, upcasters: Upcasters = UPCASTERS) -> 
         if frozen is not None:
             files[f"{old}.json"] = dumps(_retired_schema(frozen, old, upcasters))
     files[ENVELOPE_FILE] = dumps(type_schema("envelope", Envelope))
+    files[CHECKPOINT_FILE] = dumps(type_schema("checkpoint", Checkpoint))
+    files[NODE_INFO_FILE] = dumps(type_schema("node-info", NodeInfo))
     files[ASYNCAPI_FILE] = dumps(asyncapi(published_types()))
     return dict(sorted(files.items()))
 

@@ -12,13 +12,29 @@ from the old one; the old topic stays decodable forever.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar, get_args
 from uuid import UUID
 
 import msgspec
 
-from ledger13710.domain.types import Deadline
+from ledger13710.domain.types import (
+    ContactId,
+    Deadline,
+    Instant,
+    ItemNumber,
+    Severity,
+    Source,
+    State,
+    UnitId,
+    clock_names,
+    described,
+    known_values,
+)
+
+#: ``Returned.stage``: what was returned.
+ReturnStage = Literal["feedback", "resolution"]
+#: ``PartReviewed.action``: the review decisions an upper node sends down for a part.
+PartAction = Literal["return", "close-out", "extend-approve", "extend-deny", "urge", "cancel"]
 
 
 class ItemEvent(msgspec.Struct, frozen=True, kw_only=True):
@@ -26,11 +42,11 @@ class ItemEvent(msgspec.Struct, frozen=True, kw_only=True):
 
     TOPIC: ClassVar[str] = ""
 
-    originator_id: UUID
-    originator_version: int
-    timestamp: datetime
-    actor: str
-    unit: str
+    originator_id: Annotated[UUID, described("the item (aggregate) id")]
+    originator_version: Annotated[int, described("the item version this event makes (1, 2, …)")]
+    timestamp: Annotated[Instant, described("when it happened")]
+    actor: Annotated[ContactId, described("who acted: a contact id, never a name")]
+    unit: Annotated[UnitId, described("the unit the actor acted for")]
 
 
 #: topic -> event class, filled at import by :func:`event`; a fresh process can decode any
@@ -59,36 +75,38 @@ class PlanMilestone(msgspec.Struct, frozen=True, kw_only=True):
     """One step of a timeline-and-plan (时间节点和方案)."""
 
     title: str
-    due_at: datetime
+    due_at: Instant
 
 
 @event("Registered")
 class Registered(ItemEvent, frozen=True, kw_only=True):
     """立项: an item enters the ledger."""
 
-    number: str
+    number: ItemNumber
     title: str
     detail: str
-    source: str
-    board: str
-    severity: str
-    raising_unit: str
-    lead_unit: str
-    co_units: tuple[str, ...] = ()
-    reference: str = ""
-    origin_node: str = ""
-    parent_id: UUID | None = None
-    parent_number: str = ""
-    part: str = ""
+    source: Annotated[str, known_values("where the item comes from (立项来源)", Source)]
+    board: Annotated[str, described("the board (板块) id, from the node's boards")]
+    severity: Annotated[
+        str, known_values("general (resolve in 7 days) or major/complex (1 month)", Severity)
+    ]
+    raising_unit: Annotated[UnitId, described("the unit that raised the item (立项主体)")]
+    lead_unit: Annotated[UnitId, described("the lead undertaking unit (牵头单位)")]
+    co_units: Annotated[tuple[str, ...], described("co-undertaking units (协办单位)")] = ()
+    reference: Annotated[str, described("the meeting or instruction it comes from")] = ""
+    origin_node: Annotated[str, described("for a sub-assigned part: the parent's node")] = ""
+    parent_id: Annotated[UUID | None, described("for a sub-assigned part: the parent item")] = None
+    parent_number: Annotated[str, described("for a sub-assigned part: the parent's number")] = ""
+    part: Annotated[str, described("for a sub-assigned part: what part of the parent it is")] = ""
 
 
 @event("Assigned")
 class Assigned(ItemEvent, frozen=True, kw_only=True):
     """交办: the item goes to its undertaking units; the deploy/feedback/resolve clocks start."""
 
-    lead_unit: str
+    lead_unit: UnitId
     co_units: tuple[str, ...]
-    deadlines: tuple[Deadline, ...]
+    deadlines: Annotated[tuple[Deadline, ...], described("the deploy, feedback, resolve clocks")]
     note: str = ""
 
 
@@ -96,22 +114,22 @@ class Assigned(ItemEvent, frozen=True, kw_only=True):
 class SubAssigned(ItemEvent, frozen=True, kw_only=True):
     """分解交办: a part of the item goes to a lower unit as a linked child item."""
 
-    child_id: UUID
-    child_number: str
-    to_unit: str
+    child_id: Annotated[UUID, described("the child item's id")]
+    child_number: ItemNumber
+    to_unit: UnitId
     part: str
-    host_node: str
+    host_node: Annotated[str, described("the node whose log holds the child item")]
 
 
 @event("ChildUpdated")
 class ChildUpdated(ItemEvent, frozen=True, kw_only=True):
     """A sub-assigned part changed state; the parent rolls it up."""
 
-    child_id: UUID
-    child_number: str
-    child_unit: str
-    child_state: str
-    child_version: int
+    child_id: Annotated[UUID, described("the child item's id")]
+    child_number: ItemNumber
+    child_unit: UnitId
+    child_state: Annotated[str, known_values("the child item's state now", State)]
+    child_version: Annotated[int, described("the child item's version that has that state")]
 
 
 @event("Deployed")
@@ -141,7 +159,7 @@ class ProgressReported(ItemEvent, frozen=True, kw_only=True):
     """进展: a further progress report; ``milestone`` > 0 marks that plan milestone met."""
 
     content: str
-    milestone: int = 0
+    milestone: Annotated[int, described("> 0: that plan milestone (1-based) is met")] = 0
 
 
 @event("Resolved")
@@ -157,17 +175,17 @@ class PlanSubmitted(ItemEvent, frozen=True, kw_only=True):
     """时间节点和方案: a timeline and plan for a problem that cannot be solved in time."""
 
     reason: str
-    target_at: datetime
+    target_at: Annotated[Instant, described("when the problem will be solved")]
     milestones: tuple[PlanMilestone, ...]
-    deadlines: tuple[Deadline, ...]
+    deadlines: Annotated[tuple[Deadline, ...], described("one clock per milestone")]
 
 
 @event("ExtensionRequested")
 class ExtensionRequested(ItemEvent, frozen=True, kw_only=True):
     """延期申请: the unit asks to move a clock's due time."""
 
-    clock: str
-    requested_due: datetime
+    clock: Annotated[str, clock_names("the clock to move")]
+    requested_due: Instant
     reason: str
     review_deadline: Deadline | None = None
 
@@ -176,8 +194,8 @@ class ExtensionRequested(ItemEvent, frozen=True, kw_only=True):
 class ExtensionApproved(ItemEvent, frozen=True, kw_only=True):
     """延期批准: the clock gets a new recorded deadline."""
 
-    clock: str
-    deadline: Deadline
+    clock: Annotated[str, clock_names("the clock moved")]
+    deadline: Annotated[Deadline, described("the clock's new recorded deadline")]
     note: str = ""
 
 
@@ -185,7 +203,7 @@ class ExtensionApproved(ItemEvent, frozen=True, kw_only=True):
 class ExtensionDenied(ItemEvent, frozen=True, kw_only=True):
     """延期不予批准: the due time stays."""
 
-    clock: str
+    clock: Annotated[str, clock_names("the clock that was to move")]
     reason: str
 
 
@@ -193,9 +211,9 @@ class ExtensionDenied(ItemEvent, frozen=True, kw_only=True):
 class Returned(ItemEvent, frozen=True, kw_only=True):
     """退回: feedback or a resolution is rejected as insufficient; ``returns`` is the new count."""
 
-    stage: str  # "feedback" or "resolution"
+    stage: Annotated[str, known_values("what is returned", get_args(ReturnStage))]
     reason: str
-    returns: int
+    returns: Annotated[int, described("how many times the item was returned, this one included")]
     untrue: bool = False  # the reviewer marks the feedback as untrue (不实), not just insufficient
 
 
@@ -218,7 +236,7 @@ class Cancelled(ItemEvent, frozen=True, kw_only=True):
     """撤销: the item is withdrawn, with a reason and who approved it."""
 
     reason: str
-    approved_by: str
+    approved_by: Annotated[ContactId, described("who approved the cancellation")]
 
 
 @event("PartReviewed")
@@ -230,14 +248,14 @@ class PartReviewed(ItemEvent, frozen=True, kw_only=True):
     ``urge``, ``cancel``.
     """
 
-    child_id: UUID
-    child_number: str
-    host_node: str
-    action: str
-    text: str
-    clock: str = ""
-    until: datetime | None = None
-    approved_by: str = ""
+    child_id: Annotated[UUID, described("the part's item id")]
+    child_number: ItemNumber
+    host_node: Annotated[str, described("the node whose log holds the part")]
+    action: Annotated[str, known_values("the decision", get_args(PartAction))]
+    text: Annotated[str, described("the reason, verdict or message, as the action needs")]
+    clock: Annotated[str, clock_names("for extend-approve / extend-deny: the clock", "")] = ""
+    until: Annotated[Instant | None, described("for extend-approve: the new due time")] = None
+    approved_by: Annotated[str, described("for cancel: the contact id who approved it")] = ""
 
 
 LIFECYCLE_EVENTS: tuple[type[ItemEvent], ...] = tuple(

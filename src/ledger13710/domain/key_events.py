@@ -7,14 +7,17 @@ signing itself (keys on disk, Ed25519) is ``audit/keys.py``; here is only what i
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import ClassVar
+from typing import Annotated, ClassVar
 from uuid import UUID, uuid5
 
 import msgspec
 
 from ledger13710.domain.events import event
 from ledger13710.domain.item import ITEM_NAMESPACE
+from ledger13710.domain.types import Instant, described
+
+#: What both keys of a rotation sign, as the schema describes it (see rotation_message).
+_MESSAGE = r"'ledger13710 key rotation v1\n<node>\n<version>\n<old key>\n<new key>\n' (UTF-8)"
 
 
 @event("KeyRotated", kind="audit")
@@ -23,14 +26,14 @@ class KeyRotated(msgspec.Struct, frozen=True, kw_only=True):
 
     TOPIC: ClassVar[str] = ""
 
-    originator_id: UUID
-    originator_version: int
-    timestamp: datetime
-    node: str
-    old_public_key: str
-    new_public_key: str
-    signature: str  # by the old key over rotation_message(...)
-    proof: str  # by the new key over the same message
+    originator_id: Annotated[UUID, described("the node's key history id")]
+    originator_version: Annotated[int, described("the rotation's number (1, 2, …)")]
+    timestamp: Annotated[Instant, described("when it happened")]
+    node: Annotated[str, described("the node whose key changes")]
+    old_public_key: Annotated[str, described("hex Ed25519 key in force until now")]
+    new_public_key: Annotated[str, described("hex Ed25519 key in force from now")]
+    signature: Annotated[str, described(f"hex Ed25519 by the old key over {_MESSAGE}")]
+    proof: Annotated[str, described(f"hex Ed25519 by the new key over {_MESSAGE}")]
 
 
 def keys_id(node: str) -> UUID:

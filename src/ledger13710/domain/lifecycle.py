@@ -6,7 +6,10 @@ actions belong to the raising unit, its government, or a general office at or ab
 
 from __future__ import annotations
 
+from typing import get_args
+
 from ledger13710.domain.directory import government_of, is_within
+from ledger13710.domain.events import PartAction
 from ledger13710.domain.state import State
 
 OPEN = (State.ASSIGNED, State.DEPLOYED, State.IN_PROGRESS, State.PLANNED)
@@ -31,7 +34,7 @@ ALLOWED: dict[str, tuple[State, ...]] = {
 }
 
 #: review decisions an upper node may send down for a part hosted on a lower node
-PART_ACTIONS = ("return", "close-out", "extend-approve", "extend-deny", "urge", "cancel")
+PART_ACTIONS: tuple[str, ...] = get_args(PartAction)
 
 
 def allowed_actions(state: State) -> list[str]:

@@ -13,13 +13,14 @@ from uuid import UUID, uuid5
 
 from ledger13710.domain.events import ItemEvent, event
 from ledger13710.domain.item import ITEM_NAMESPACE
+from ledger13710.domain.types import ItemNumber
 
 
 @event("NumberIssued", kind="numbering")
 class NumberIssued(ItemEvent, frozen=True, kw_only=True):
     """An item number was issued; ``number`` is the full number."""
 
-    number: str
+    number: ItemNumber
 
 
 class Numbering:

@@ -36,15 +36,19 @@ from __future__ import annotations
 import calendar as _stdcal
 import re
 from datetime import date, datetime, time, timedelta
-from typing import Literal
 
 import msgspec
 
 from ledger13710.domain.calendar import WorkCalendar
 from ledger13710.domain.errors import ConfigError, InputError
-from ledger13710.domain.types import SHANGHAI, Clock, Deadline, Severity, milestone_clock
-
-DayBasis = Literal["calendar", "working"]
+from ledger13710.domain.types import (
+    SHANGHAI,
+    Clock,
+    DayBasis,
+    Deadline,
+    Severity,
+    milestone_clock,
+)
 
 #: Sanity bounds, so a typo cannot make a clock run for years.
 MAX_DAYS = 3660

@@ -13,15 +13,32 @@ directory at send time. Topics are ``ledger13710.reminder.<Name>.v<N>``.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal, get_args
 from uuid import UUID, uuid5
 
 import msgspec
 
 from ledger13710.domain.events import event
+from ledger13710.domain.types import (
+    ContactId,
+    Instant,
+    ItemNumber,
+    clock_names,
+    described,
+    known_values,
+)
 
 ReminderKind = Literal["before-due", "overdue", "urge"]
+#: ``DeliveryReported.status``: what the gateway's receipt says.
+DeliveryStatus = Literal[
+    "delivered", "undeliverable", "expired", "rejected", "deleted", "accepted", "unknown"
+]
+#: ``quiet_shift``: empty, or ``morning`` when moved out of quiet hours.
+QuietShift = Literal["", "morning"]
+_Gateway = Annotated[str, described("the SMS gateway: outbox, http or smpp")]
+_Due = Annotated[Instant | None, described("the recorded due time it reminds of (none: urge)")]
+_Planned = Annotated[Instant, described("when it was due to go out, from the recorded deadline")]
+_Shift = Annotated[str, known_values("morning: moved out of quiet hours", get_args(QuietShift))]
 
 #: Namespace of reminder ids; never change it (ids would stop matching recorded reminders).
 REMINDER_NAMESPACE = UUID("a1e5d0c3-13a7-4c10-9a1d-7a3b0f13c711")
@@ -42,57 +59,59 @@ class ReminderEvent(msgspec.Struct, frozen=True, kw_only=True):
 
     TOPIC: ClassVar[str] = ""
 
-    originator_id: UUID
-    originator_version: int
-    timestamp: datetime
-    item_id: UUID
-    number: str
-    clock: str
-    kind: str  # a ReminderKind
-    occurrence: int
+    originator_id: Annotated[UUID, described("the reminder id (uuid5 of item, clock, kind, n)")]
+    originator_version: Annotated[int, described("the reminder version this event makes")]
+    timestamp: Annotated[Instant, described("when it happened")]
+    item_id: Annotated[UUID, described("the item reminded of")]
+    number: ItemNumber
+    clock: Annotated[str, clock_names("the clock reminded of")]
+    kind: Annotated[str, known_values("why it is sent", get_args(ReminderKind))]
+    occurrence: Annotated[int, described("which reminder of this kind for the clock (1, 2, …)")]
 
 
 @event("ReminderPlanned", kind="reminder")
 class ReminderPlanned(ReminderEvent, frozen=True, kw_only=True):
     """The intent: this text goes to these contacts; written before any gateway is called."""
 
-    contacts: tuple[str, ...]
+    contacts: Annotated[tuple[str, ...], described("contact ids it goes to")]
     text: str
-    parts: int
-    gateway: str
-    due_at: datetime | None
-    planned_at: datetime  # when the reminder was due to go out, from the recorded deadline
-    send_at: datetime  # when it actually goes out (after quiet hours or downtime)
-    late: bool = False
-    quiet_shift: str = ""  # "" or "morning": moved out of quiet hours
-    urged_by: str = ""  # contact id of the supervisor, for an urge
+    parts: Annotated[int, described("SMS segments the text needs")]
+    gateway: _Gateway
+    due_at: _Due
+    planned_at: _Planned
+    send_at: Annotated[Instant, described("when it goes out (after quiet hours or downtime)")]
+    late: Annotated[bool, described("true when it goes out after planned_at")] = False
+    quiet_shift: _Shift = ""
+    urged_by: Annotated[str, described("for an urge: the supervisor's contact id")] = ""
 
 
 @event("ReminderSent", kind="reminder")
 class ReminderSent(ReminderEvent, frozen=True, kw_only=True):
     """One SMS accepted by the gateway for one contact."""
 
-    contact: str
-    gateway: str
-    message_id: str
-    due_at: datetime | None
-    planned_at: datetime
-    sent_at: datetime
+    contact: ContactId
+    gateway: _Gateway
+    message_id: Annotated[str, described("the gateway's message id")]
+    due_at: _Due
+    planned_at: _Planned
+    sent_at: Instant
     late: bool = False
-    quiet_shift: str = ""
-    attempt: int = 1  # > 1: resent after a failure or a crash (the gateway dedupes by key)
+    quiet_shift: _Shift = ""
+    attempt: Annotated[
+        int, described("> 1: resent after a failure or a crash (the gateway dedupes by key)")
+    ] = 1
 
 
 @event("ReminderFailed", kind="reminder")
 class ReminderFailed(ReminderEvent, frozen=True, kw_only=True):
     """A send to one contact failed; ``final`` when it will not be retried."""
 
-    contact: str
-    gateway: str
+    contact: ContactId
+    gateway: _Gateway
     error: str
     attempt: int
-    final: bool = False
-    retry_at: datetime | None = None
+    final: Annotated[bool, described("true: it will not be retried")] = False
+    retry_at: Annotated[Instant | None, described("when it is retried")] = None
 
 
 @event("ReminderSkipped", kind="reminder")
@@ -100,18 +119,18 @@ class ReminderSkipped(ReminderEvent, frozen=True, kw_only=True):
     """Nothing was sent, on purpose; ``reason`` says why (e.g. missed while the node was down)."""
 
     reason: str
-    due_at: datetime | None
-    planned_at: datetime
+    due_at: _Due
+    planned_at: _Planned
 
 
 @event("DeliveryReported", kind="reminder")
 class DeliveryReported(ReminderEvent, frozen=True, kw_only=True):
     """A delivery receipt from the gateway (e.g. SMPP ``stat:DELIVRD``)."""
 
-    contact: str
+    contact: ContactId
     message_id: str
-    status: str  # delivered | undeliverable | expired | rejected | unknown | accepted
-    reported_at: datetime
+    status: Annotated[str, known_values("the receipt's state", get_args(DeliveryStatus))]
+    reported_at: Instant
 
 
 REMINDER_EVENTS: tuple[type[ReminderEvent], ...] = (

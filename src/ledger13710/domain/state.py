@@ -7,14 +7,24 @@ projections and audit replays all go through it, so they cannot disagree.
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from uuid import UUID
 
 import msgspec
 
 from ledger13710.domain import events as ev
-from ledger13710.domain.types import Clock, Deadline, milestone_clock
+from ledger13710.domain.types import Clock, Deadline, State, milestone_clock
+
+__all__ = [  # State is defined with the domain's vocabulary (types.py) and re-exported here
+    "FINISHED",
+    "PLAN_TARGET",
+    "ChildRef",
+    "ItemState",
+    "PendingExtension",
+    "State",
+    "copy_state",
+    "evolve",
+]
 
 PLAN_TARGET = "plan-target"
 #: The raising side's review clocks (审核时限): accepting feedback, closing out a resolution,
@@ -31,19 +41,6 @@ def is_review_clock(clock: str) -> bool:
 def review_extension_clock(clock: str) -> str:
     """Name of the review clock that runs while an extension of ``clock`` awaits a decision."""
     return f"review-extension-{clock}"
-
-
-class State(enum.StrEnum):
-    """Where an item is in its lifecycle."""
-
-    REGISTERED = "registered"  # 已立项
-    ASSIGNED = "assigned"  # 已交办
-    DEPLOYED = "deployed"  # 已部署
-    IN_PROGRESS = "in_progress"  # 办理中 (feedback given)
-    PLANNED = "planned"  # 按计划推进 (timeline and plan accepted)
-    RESOLVED = "resolved"  # 已办结, awaiting review
-    CLOSED = "closed"  # 已销号
-    CANCELLED = "cancelled"  # 已撤销
 
 
 FINISHED = frozenset({State.CLOSED, State.CANCELLED})

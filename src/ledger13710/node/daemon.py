@@ -23,7 +23,7 @@ import contextlib
 import json
 import signal
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 import nats
@@ -287,10 +287,12 @@ class NodeProcess:
 class NodeInfo(msgspec.Struct, frozen=True, kw_only=True):
     """What ``l13710.info.<node>._`` answers: enough to verify the node's published events."""
 
-    node: str
-    public_key: str
-    last_seq: int
-    checkpoint: Checkpoint | None
+    node: Annotated[str, msgspec.Meta(description="the node that answers")]
+    public_key: Annotated[str, msgspec.Meta(description="hex Ed25519 key in force now")]
+    last_seq: Annotated[int, msgspec.Meta(description="the position of its last record")]
+    checkpoint: Annotated[
+        Checkpoint | None, msgspec.Meta(description="its latest signed checkpoint, if any")
+    ]
 
 
 def node_info(node: Node) -> bytes:
