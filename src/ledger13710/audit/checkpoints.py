@@ -21,6 +21,7 @@ from eventsourcing.persistence import IntegrityError
 
 from ledger13710.application.mapper import decode_event
 from ledger13710.audit.keys import (
+    key_path,
     new_pending_key,
     promote_pending_key,
     public_hex,
@@ -87,7 +88,7 @@ def make_checkpoint(node: Node, tree: LogTree | None = None) -> Checkpoint | Non
         if compact.size == 0 or (previous and previous[-1].tree_size >= compact.size):
             return None
         public_key = current_key(node)
-        key = signing_key(node.dir, public_key)
+        key = signing_key(key_path(node.dir, node.config.key_file_path()), public_key)
         unsigned = Checkpoint(
             origin=node.id,
             tree_size=compact.size,
@@ -129,8 +130,9 @@ def checkpoint_due(
 def rotate_key(node: Node, actor: str = "") -> KeyRotated:
     """Replace the node's signing key; the rotation is a signed ``audit`` event in its log."""
     old_public = current_key(node)
-    old_key = signing_key(node.dir, old_public)
-    new_key = new_pending_key(node.dir)
+    path = key_path(node.dir, node.config.key_file_path())
+    old_key = signing_key(path, old_public)
+    new_key = new_pending_key(path)
     new_public = public_hex(new_key)
     iid = keys_id(node.id)
     version = len(node.app.recorder.select_events(iid)) + 1
@@ -149,7 +151,7 @@ def rotate_key(node: Node, actor: str = "") -> KeyRotated:
         node.app.recorder.insert_events([node.app.mapper.to_stored_event(rotated)])
     except IntegrityError:
         raise ConflictError("the node's key was rotated by someone else just now; retry") from None
-    promote_pending_key(node.dir)
+    promote_pending_key(path)
     _write_public_key(node, new_public)
     log.warning("key_rotated", node=node.id, actor=actor, version=version, key=new_public[:16])
     return rotated
