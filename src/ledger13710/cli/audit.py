@@ -33,7 +33,6 @@ from ledger13710.cli import render as show
 from ledger13710.domain.errors import InputError
 from ledger13710.log.merkle import ProofError
 from ledger13710.node.bootstrap import open_node, parse_time
-from ledger13710.node.status import PARENT_ACK
 
 FAILED = 1
 
@@ -47,6 +46,8 @@ def _verify_dir(node_dir: Path, keys: list[str], witness: str | None = None) -> 
         report = verify_log(store, trusted_keys=trusted, witnessed=seen)
     finally:
         store.close()
+    from ledger13710.node.status import PARENT_ACK  # noqa: PLC0415 - it imports nats-py
+
     check_acknowledged(node_dir, PARENT_ACK, report)
     if seen:
         report.unchecked.append(
