@@ -15,11 +15,15 @@ One run, one nats-server 2.15 on a free 127.0.0.1 port (:class:`LocalFederation`
    exactly as the publisher does, into a separate stream on the same server, by nats-py
    directly (no store read, no ingest): first publish to last acknowledgement.
 
+3. **idle** (``--idle N``, after the backlog) — ``N`` single events written to the township's
+   store one at a time, each once the one before reached the province: the publish→ingest lag
+   of a record on a quiet federation (p50, p99, max), what a user waits for.
+
 The ratio ours/raw compares end-to-end replication with bare publishing (aim: ≥ 0.5).
 
 Usage::
 
-    python scripts/bench_replication.py [--events N] [--json] [--dir DIR]
+    python scripts/bench_replication.py [--events N] [--idle N] [--json] [--dir DIR]
 """
 
 from __future__ import annotations
@@ -183,7 +187,38 @@ async def raw_publish(fed: LocalFederation, records: list[Record]) -> dict[str, 
     }
 
 
-def run(base: Path, events: int, timeout: float) -> dict[str, Any]:
+def idle_lags(fed: LocalFederation, count: int, timeout: float) -> dict[str, Any]:
+    """Write ``count`` events one at a time, each after the one before arrived; their lags."""
+    node = open_node(fed.node_dir(TOWNSHIP), ManualClock(parse_time(START)))
+    try:
+        number = node.app.register(
+            title="空闲基准", source="key_work", board="key-work", severity="general",
+            raising_unit=RAISING, lead_unit=LEAD, actor=SUPERVISOR, assign=True,
+        ).number  # fmt: skip
+        node.app.deploy(number, actor=HEAD)
+        node.app.feedback(number, actor=HEAD, content="开始办理")
+        for i in range(count):
+            node.app.progress(number, actor=HEAD, content=f"空闲 {i}")
+            target = node.app.recorder.max_notification_id() or 0  # every record arrives
+            fed.wait_until(
+                lambda: len(fed.lags_ms(PROVINCE, TOWNSHIP)) >= target,  # noqa: B023 - called now
+                timeout, interval=0.01, what=f"idle event {i} at the province",
+            )  # fmt: skip
+            time.sleep(0.05)
+    finally:
+        node.close()
+    lags = fed.lags_ms(PROVINCE, TOWNSHIP)[-count:]  # one event each, the last ones
+    return {
+        "events": len(lags),
+        "lag_ms": {
+            "p50": round(statistics.median(lags), 1),
+            "p99": round(percentile(lags, 0.99), 1),
+            "max": round(max(lags), 1),
+        },
+    }
+
+
+def run(base: Path, events: int, timeout: float, idle: int = 0) -> dict[str, Any]:
     """The whole benchmark in ``base``."""
     # the nodes run at the fill's start time: no reminder falls due and adds to the log
     fed = LocalFederation(base, [PROVINCE, TOWNSHIP], log_level="warning", clock_env=START)
@@ -196,6 +231,7 @@ def run(base: Path, events: int, timeout: float) -> dict[str, Any]:
         records = published_records(fed.node_dir(TOWNSHIP))
         assert len(records) == total
         raw = asyncio.run(asyncio.wait_for(raw_publish(fed, records), timeout))
+        quiet = idle_lags(fed, idle, timeout) if idle else None
     finally:
         fed.stop()
     return {
@@ -204,6 +240,7 @@ def run(base: Path, events: int, timeout: float) -> dict[str, Any]:
         "ours": ours,
         "raw": raw,
         "ratio": round(ours["events_per_s"] / raw["events_per_s"], 3),
+        **({"idle": quiet} if quiet else {}),
     }
 
 
@@ -211,16 +248,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--events", type=int, default=20_000, help="township events to replicate")
+    parser.add_argument("--idle", type=int, default=0, help="then this many single events")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--dir", help="keep the run in this (new) directory")
     parser.add_argument("--timeout", type=float, default=120.0, help="give up after (seconds)")
     args = parser.parse_args(argv)
     ledger_logging.configure("warning")
     if args.dir:
-        report = run(Path(args.dir), args.events, args.timeout)
+        report = run(Path(args.dir), args.events, args.timeout, args.idle)
     else:
         with tempfile.TemporaryDirectory(prefix="bench-replication-") as tmp:
-            report = run(Path(tmp) / "fed", args.events, args.timeout)
+            report = run(Path(tmp) / "fed", args.events, args.timeout, args.idle)
     if args.json:
         print(json.dumps(report, indent=1))
         return 0
@@ -235,6 +273,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"  raw:  {raw['events_per_s']:>10.1f} events/s nats-py publish_async ({raw['seconds']} s)"
     )
     print(f"  ratio ours/raw: {report['ratio']:.3f}")
+    if "idle" in report:
+        lag = report["idle"]["lag_ms"]
+        print(f"  idle: {report['idle']['events']} single events, lag p50 {lag['p50']} ms, "
+              f"p99 {lag['p99']} ms, max {lag['max']} ms")  # fmt: skip
     return 0
 
 

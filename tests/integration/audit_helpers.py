@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import psycopg
 
@@ -17,6 +17,8 @@ from ledger13710.application.node import Node
 from ledger13710.audit.checkpoints import make_checkpoint, rotate_key
 from ledger13710.domain.clock import ManualClock
 from ledger13710.domain.types import SHANGHAI
+from ledger13710.log.chain import GENESIS, chain_next
+from ledger13710.log.record import record_digest
 from ledger13710.node.bootstrap import init_node, open_node
 
 SUP = "sx-general-office-sup1"
@@ -94,6 +96,36 @@ class Tamper:
         _, _, topic, state = self.row(1)
         fresh: Any = uuid4()
         self.put(seq, (fresh.hex if self.kind == "sqlite" else fresh, 1, topic, state))
+
+    def truncate(self, seq: int) -> None:
+        """Cut the log at ``seq``: the events and chain rows from there on are deleted."""
+        self.sql(f"DELETE FROM {self.events} WHERE {self.id} >= ?", seq)
+        self.sql(f"DELETE FROM {self.prefix}chain WHERE seq >= ?", seq)
+
+    def rechain(self, origin: str, seq: int) -> None:
+        """As an insider: change the event at ``seq`` (still valid JSON, not the bytes that were
+        written) and recompute every chain row from there on, consistently."""
+        state = bytes(self.row(seq)[3])
+        self.sql(f"UPDATE {self.events} SET state = ? WHERE {self.id} = ?", state + b" ", seq)
+        before = self.sql(
+            f"SELECT chain_hash FROM {self.prefix}chain WHERE seq < ? ORDER BY seq DESC LIMIT 1",
+            seq,
+        )
+        chain = bytes(before[0][0]) if before else GENESIS
+        rows = self.sql(
+            f"SELECT e.{self.id}, c.prev_seq, e.topic, e.originator_id, e.originator_version, "
+            f"e.state FROM {self.events} e JOIN {self.prefix}chain c ON c.seq = e.{self.id} "
+            f"WHERE e.{self.id} >= ? ORDER BY e.{self.id}",
+            seq,
+        )
+        for at, prev, topic, oid, version, body in rows:
+            oid_text = str(UUID(str(oid)))
+            digest = record_digest(origin, at, prev, topic, oid_text, version, bytes(body))
+            chain = chain_next(chain, digest)
+            self.sql(
+                f"UPDATE {self.prefix}chain SET record_hash = ?, chain_hash = ? WHERE seq = ?",
+                digest, chain, at,
+            )  # fmt: skip
 
     def close(self) -> None:
         """Close the connection."""

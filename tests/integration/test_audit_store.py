@@ -58,6 +58,9 @@ def test_every_record_is_chained_with_the_hash_replication_sends(node: Node) -> 
     assert [r.hash for r in records] == [c[2].hex() for c in chain]
     assert [r.prev for r in records] == [c[1] for c in chain]
     assert chain[0][3] != GENESIS
+    report = verify(node)  # unsigned: the node's key is known, no checkpoint signs the log
+    assert [i.problem for i in report.issues] == [Problem.UNSIGNED]
+    assert make_checkpoint(node) is not None
     report = verify(node)
     assert (True, len(records)) == (report.ok, report.records)
 

@@ -25,7 +25,8 @@ from ledger13710.domain.key_events import KeyRotated, keys_id, rotation_message
 from ledger13710.log.chain import GENESIS, chain_next
 from ledger13710.log.record import Record, make_record
 from ledger13710.replication.publisher import read_log
-from ledger13710.replication.replica_store import OriginStatus, ReplicaStore
+from ledger13710.replication.replica_reads import OriginStatus
+from ledger13710.replication.replica_store import ReplicaStore
 from ledger13710.replication.verified import PENDING, REJECTED, VERIFIED
 
 DEPLOYED, FORGED = "已部署".encode(), "未部署".encode()

@@ -21,6 +21,7 @@ from eventsourcing.persistence import IntegrityError
 
 from ledger13710.application.mapper import decode_event
 from ledger13710.audit.keys import (
+    key_path,
     new_pending_key,
     promote_pending_key,
     public_hex,
@@ -63,31 +64,56 @@ class LogTree:
     last_seq: int = 0
     chain_hash: bytes = b""
 
-    def extend(self, store: AuditStore) -> None:
-        """Append the chain rows after :attr:`last_seq`."""
+    def extend(self, store: AuditStore, upto: int | None = None) -> None:
+        """Append the chain rows after :attr:`last_seq` (up to position ``upto``)."""
         for seq, _, record_hash, chain in store.chain_rows(after=self.last_seq):
+            if upto is not None and seq > upto:
+                break
             self.compact.append(leaf_hash(record_hash))
             self.last_seq, self.chain_hash = seq, chain
 
 
-def make_checkpoint(node: Node, tree: LogTree | None = None) -> Checkpoint | None:
+def key_in_force(node: Node, store: AuditStore, seq: int) -> str:
+    """The node's public key in force at position ``seq`` (its key history is in its log)."""
+    rotations = store.originator_rows(keys_id(node.id))
+    before = [r for r in rotations if r[0] <= seq]
+    if before:
+        last: KeyRotated = decode_event(before[-1][1], before[-1][4])
+        return last.new_public_key
+    if rotations:
+        first: KeyRotated = decode_event(rotations[0][1], rotations[0][4])
+        return first.old_public_key
+    return node.config.node.public_key
+
+
+def make_checkpoint(
+    node: Node, tree: LogTree | None = None, *, upto: int | None = None
+) -> Checkpoint | None:
     """Sign and store a checkpoint of the node's log now; None when nothing is new.
 
     ``tree`` is the range kept from the last call (brought up to date here); without it the
     tree is built from the first record. Safe to call from the node daemon's timer and from the
     CLI at the same time: the tree size is the checkpoint's key, so a second writer of the same
     checkpoint is refused.
+
+    With ``upto`` (the publisher, after each batch) the checkpoint ends at that position, even
+    below a larger checkpoint made meanwhile; None when one of that size exists, or when the key
+    in force there was rotated away since (a later checkpoint covers those records).
     """
     tree = LogTree() if tree is None else tree
-    store = open_audit_store(node.dir, writable=True)
+    store = open_audit_store(node.dir, writable=True, config=node.config)
     try:
         previous = store.checkpoints()
-        tree.extend(store)
+        tree.extend(store, upto)
         compact, last_seq, chain_hash = tree.compact, tree.last_seq, tree.chain_hash
-        if compact.size == 0 or (previous and previous[-1].tree_size >= compact.size):
+        if compact.size == 0 or any(cp.tree_size == compact.size for cp in previous):
+            return None
+        if upto is None and previous and previous[-1].tree_size >= compact.size:
             return None
         public_key = current_key(node)
-        key = signing_key(node.dir, public_key)
+        if upto is not None and key_in_force(node, store, last_seq) != public_key:
+            return None
+        key = signing_key(key_path(node.dir, node.config.key_file_path()), public_key)
         unsigned = Checkpoint(
             origin=node.id,
             tree_size=compact.size,
@@ -110,7 +136,7 @@ def checkpoint_due(
 ) -> bool:
     """Whether the daemon should call :func:`make_checkpoint`: ``every_events`` new records,
     or ``every_seconds`` since the last checkpoint with at least one new record."""
-    store = open_audit_store(node.dir)
+    store = open_audit_store(node.dir, config=node.config)
     try:
         checkpoints = store.checkpoints()
     finally:
@@ -129,8 +155,9 @@ def checkpoint_due(
 def rotate_key(node: Node, actor: str = "") -> KeyRotated:
     """Replace the node's signing key; the rotation is a signed ``audit`` event in its log."""
     old_public = current_key(node)
-    old_key = signing_key(node.dir, old_public)
-    new_key = new_pending_key(node.dir)
+    path = key_path(node.dir, node.config.key_file_path())
+    old_key = signing_key(path, old_public)
+    new_key = new_pending_key(path)
     new_public = public_hex(new_key)
     iid = keys_id(node.id)
     version = len(node.app.recorder.select_events(iid)) + 1
@@ -149,7 +176,7 @@ def rotate_key(node: Node, actor: str = "") -> KeyRotated:
         node.app.recorder.insert_events([node.app.mapper.to_stored_event(rotated)])
     except IntegrityError:
         raise ConflictError("the node's key was rotated by someone else just now; retry") from None
-    promote_pending_key(node.dir)
+    promote_pending_key(path)
     _write_public_key(node, new_public)
     log.warning("key_rotated", node=node.id, actor=actor, version=version, key=new_public[:16])
     return rotated

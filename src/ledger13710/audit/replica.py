@@ -6,7 +6,10 @@ is (:func:`ledger13710.audit.verify.verify_log`): record hashes, chain links, ke
 and each checkpoint's Merkle root and signature. The signatures are anchored on the keys given
 (``--public-key``), else on the key the parent pinned when it first saw the origin.
 
-Checkpoints whose records have not all arrived yet are left out; they are not a finding.
+The replica is checked against every checkpoint the parent verified, also those reaching past
+its end (a replica shorter than a checkpoint it once verified was cut short), and against the
+parent's own position row (how many records it applied, up to where). Checkpoints whose
+records have not all arrived yet are pending: they are not a finding.
 """
 
 from __future__ import annotations
@@ -17,12 +20,10 @@ from hashlib import sha256
 from pathlib import Path
 from uuid import UUID
 
-from ledger13710.audit.store import Checkpoint, JoinedRow, checkpoint_of
-from ledger13710.audit.verify import Report, verify_log
+from ledger13710.audit.store import CP_COLUMNS, VERIFIED, Checkpoint, JoinedRow, checkpoint_of
+from ledger13710.audit.verify import Issue, Problem, Report, verify_log
 from ledger13710.domain.errors import InputError
 from ledger13710.log.chain import GENESIS, ChainRow, LogRow, as_bytes
-
-_CP = "tree_size, last_seq, root_hash, chain_hash, timestamp, public_key, signature"
 
 
 class ReplicaAuditStore:
@@ -84,16 +85,23 @@ class ReplicaAuditStore:
         return [(r[0], r[1], r[2], r[3], as_bytes(r[4])) for r in rows]
 
     def checkpoints(self) -> list[Checkpoint]:
-        """The origin's checkpoints whose records are all replicated, smallest first."""
+        """The origin's checkpoints this node verified, smallest first."""
         if "replica_checkpoints" not in self._tables:
             return []
         rows = self._db.execute(
-            f"SELECT {_CP} FROM replica_checkpoints WHERE origin = ? AND last_seq <= "
-            "(SELECT coalesce(max(seq), 0) FROM replica_events WHERE origin = ?) "
+            f"SELECT {CP_COLUMNS} FROM replica_checkpoints WHERE origin = ? AND status = ? "
             "ORDER BY tree_size",
-            (self.origin, self.origin),
+            (self.origin, VERIFIED),
         ).fetchall()
         return [checkpoint_of(self.origin, r) for r in rows]
+
+    def position(self) -> tuple[int, int, str]:
+        """(last position applied, records applied, why blocked) as the node recorded them."""
+        row = self._db.execute(
+            "SELECT last_seq, count, blocked FROM replica_positions WHERE origin = ?",
+            (self.origin,),
+        ).fetchone()
+        return (0, 0, "") if row is None else (int(row[0]), int(row[1]), str(row[2]))
 
     def pinned_key(self) -> tuple[str, str]:
         """The origin's first key as the parent pinned it, and how ("configured" or "first use
@@ -129,8 +137,20 @@ def verify_replica(path: Path, origin: str, trusted_keys: Sequence[str] = ()) ->
     try:
         pinned, how = store.pinned_key()
         report = verify_log(store, trusted_keys=[*trusted_keys] or ([pinned] if pinned else []))
+        last_seq, count, blocked = store.position()
     finally:
         store.close()
+    if last_seq > report.end or count > report.records:
+        report.issues.append(
+            Issue(
+                last_seq,
+                Problem.MISSING,
+                f"the replica applied {count} records up to {last_seq}; it now holds "
+                f"{report.records} up to {report.end} (cut short)",
+            )
+        )
+    if blocked:
+        report.unchecked.append(f"the origin's stream is blocked here: {blocked}")
     if report.records == 0:
         raise InputError(f"{path}: no replicated records of origin {origin!r}")
     if not trusted_keys and pinned:
@@ -158,3 +178,21 @@ def replica_origins(path: Path) -> list[str]:
     finally:
         db.close()
     return [str(r[0]) for r in rows]
+
+
+def refused_origins(path: Path) -> list[tuple[str, int, str]]:
+    """(origin, messages, why) of every origin whose messages the node refused at ingest
+    (``path``: its ``replicas.sqlite``)."""
+    if not path.exists():
+        return []
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        tables = {str(r[0]) for r in db.execute("SELECT name FROM sqlite_master")}
+        if "replica_refused" not in tables:
+            return []
+        rows = db.execute(
+            "SELECT origin, messages, reason FROM replica_refused ORDER BY origin"
+        ).fetchall()
+    finally:
+        db.close()
+    return [(str(o), int(n), str(r)) for o, n, r in rows]

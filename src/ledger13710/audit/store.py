@@ -120,7 +120,10 @@ def _hyphenated(h: str) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-_CP_COLUMNS = "tree_size, last_seq, root_hash, chain_hash, timestamp, public_key, signature"
+#: How a parent marks a descendant's checkpoint it checked against the records it applied
+#: (``replica_checkpoints.status``; replication/verified.py writes it).
+VERIFIED = "verified"
+CP_COLUMNS = "tree_size, last_seq, root_hash, chain_hash, timestamp, public_key, signature"
 
 
 def _checkpoint(origin: str, row: Any) -> Checkpoint:
@@ -201,7 +204,7 @@ class SQLiteAuditStore:
 
     def checkpoints(self) -> list[Checkpoint]:
         """Every checkpoint, oldest first."""
-        rows = self._db.execute(f"SELECT {_CP_COLUMNS} FROM checkpoints ORDER BY tree_size")
+        rows = self._db.execute(f"SELECT {CP_COLUMNS} FROM checkpoints ORDER BY tree_size")
         return [_checkpoint(self.origin, r) for r in rows]
 
     def add_checkpoint(self, cp: Checkpoint) -> None:
@@ -272,7 +275,7 @@ class PostgresAuditStore:
     def checkpoints(self) -> list[Checkpoint]:
         """Every checkpoint, oldest first."""
         rows = self._read.execute(
-            f"SELECT {_CP_COLUMNS} FROM {self._s}.checkpoints ORDER BY tree_size"
+            f"SELECT {CP_COLUMNS} FROM {self._s}.checkpoints ORDER BY tree_size"
         ).fetchall()
         return [_checkpoint(self.origin, r) for r in rows]
 
@@ -297,9 +300,12 @@ def node_config(node_dir: Path) -> NodeConfig:
     return load_node_config(node_dir / "node.toml")
 
 
-def open_audit_store(node_dir: Path, *, writable: bool = False) -> AuditStore:
-    """The audit view of the store of the node in ``node_dir``."""
-    cfg = node_config(node_dir)
+def open_audit_store(
+    node_dir: Path, *, writable: bool = False, config: NodeConfig | None = None
+) -> AuditStore:
+    """The audit view of the store of the node in ``node_dir`` (``config``: its ``node.toml``
+    as loaded already, spared a parse on a hot path)."""
+    cfg = config or node_config(node_dir)
     env = store_env(cfg, node_dir)
     if cfg.store.kind == "sqlite":
         return SQLiteAuditStore(Path(env["SQLITE_DBNAME"]), cfg.id, writable=writable)

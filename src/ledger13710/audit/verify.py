@@ -34,6 +34,7 @@ class Problem(StrEnum):
     CHAIN = "chain broken"
     BAD_SIGNATURE = "bad signature"
     CHECKPOINT = "checkpoint mismatch"
+    UNSIGNED = "unsigned"
 
 
 _ABOUT_CHECKPOINTS = frozenset({Problem.BAD_SIGNATURE, Problem.CHECKPOINT})
@@ -65,11 +66,17 @@ class Report:
     rotations: int = 0
     issues: list[Issue] = field(default_factory=list)
     unchecked: list[str] = field(default_factory=list)
+    end: int = 0  # the last position of the log
+    unsigned: int = 0  # records after the last checkpoint: no signature covers them yet
 
     @property
     def ok(self) -> bool:
         """No issue found."""
         return not self.issues
+
+    def strict_ok(self) -> bool:
+        """No issue found, and a signature covers every record."""
+        return self.ok and not self.unsigned
 
     @property
     def first(self) -> Issue | None:
@@ -113,18 +120,23 @@ def verify_log(
     store: AuditStore,
     *,
     trusted_keys: Sequence[str] = (),
+    witnessed: Sequence[Checkpoint] = (),
     processes: int | None = None,
     min_parallel: int = MIN_PARALLEL,
 ) -> Report:
     """Verify ``store``'s log; ``trusted_keys`` anchor the signatures (the node.toml key, or
     keys an auditor got elsewhere): one of them must be in the node's key history.
 
+    ``witnessed``: checkpoints of this log kept elsewhere (the parent verified them as they
+    arrived, :mod:`ledger13710.audit.witness`); each is checked as if the store held it, so a
+    log re-chained or cut short fails them even with its own checkpoint table emptied.
+
     A SQLite log of at least ``min_parallel`` records is scanned by ``processes`` processes
     (default: one per usable core; see :mod:`ledger13710.audit.parallel`); the report is the
     same however it is scanned."""
     origin = store.origin
     report = Report(origin)
-    checkpoints = store.checkpoints()
+    checkpoints = _all_checkpoints(store, witnessed)
     keys = _Keys(_genesis_key(store, trusted_keys, checkpoints), trusted_keys)
     issues = report.issues
     pending = [*checkpoints]
@@ -192,9 +204,14 @@ def verify_log(
         for cp in pending
     ]
     report.checkpoints += len(pending)  # each is reported above
-    _check_anchors(report, keys, bool(checkpoints), prev_seq)
+    _finish(report, keys, checkpoints, prev_seq)
     report.issues.sort(key=Issue.order)
     return report
+
+
+def _all_checkpoints(store: AuditStore, witnessed: Sequence[Checkpoint]) -> list[Checkpoint]:
+    """The store's checkpoints and the witnessed ones, each once, by size."""
+    return sorted({*store.checkpoints(), *witnessed}, key=lambda cp: (cp.tree_size, cp.signature))
 
 
 def _rows(
@@ -284,11 +301,34 @@ def _classify_changed(origin: str, changed: dict[int, tuple[LogRow, ChainRow]]) 
     return out
 
 
+def _finish(report: Report, keys: _Keys, checkpoints: list[Checkpoint], end: int) -> None:
+    """The log's end, what no signature covers yet, and what the signatures are anchored on."""
+    report.end = end
+    covered = max((cp.tree_size for cp in checkpoints), default=0)
+    report.unsigned = max(0, report.records - covered)
+    _check_anchors(report, keys, bool(checkpoints), end)
+
+
 def _check_anchors(report: Report, keys: _Keys, signed: bool, end: int) -> None:
-    if not signed:
+    if not signed and keys.anchors and report.records:
+        report.issues.append(
+            Issue(
+                end,
+                Problem.UNSIGNED,
+                f"{report.records} records and no signed checkpoint, though the node's key is "
+                "known: nothing proves who wrote them (checkpoints deleted, or never made: "
+                "ledger13710 audit checkpoint)",
+            )
+        )
+    elif not signed:
         report.unchecked.append(
             "no checkpoint yet: nothing is signed (ledger13710 audit "
             "checkpoint); the chain alone does not prove who wrote it"
+        )
+    elif report.unsigned:
+        report.unchecked.append(
+            f"{report.unsigned} records not yet covered by a signature (after the last "
+            f"checkpoint, up to {end}): --strict fails on them"
         )
     if not keys.anchors:
         report.unchecked.append(

@@ -1,7 +1,8 @@
 """``ledger13710 audit …``: verify a node's log, sign checkpoints, replay, prove, report.
 
 ``audit verify`` exits 0 when the log is intact and 1 when it is not, naming the first bad
-record; ``audit check-proof`` likewise. Errors a user can cause exit 2, as everywhere.
+record (with ``--strict``, also when records are not yet covered by a signature);
+``audit check-proof`` likewise. Errors a user can cause exit 2, as everywhere.
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ from ledger13710.audit.proofs import (
     prove_item,
 )
 from ledger13710.audit.replay import replay
-from ledger13710.audit.replica import replica_origins, verify_replica
+from ledger13710.audit.replica import refused_origins, replica_origins, verify_replica
 from ledger13710.audit.report import render_report
 from ledger13710.audit.store import node_config, open_audit_store
 from ledger13710.audit.trust import load_trusted
 from ledger13710.audit.verify import Report, verify_log
+from ledger13710.audit.witness import check_acknowledged, witnessed
 from ledger13710.cli import render as show
 from ledger13710.domain.errors import InputError
 from ledger13710.log.merkle import ProofError
@@ -35,13 +37,23 @@ from ledger13710.node.bootstrap import open_node, parse_time
 FAILED = 1
 
 
-def _verify_dir(node_dir: Path, keys: list[str]) -> Report:
-    trusted = keys or [node_config(node_dir).node.public_key]
+def _verify_dir(node_dir: Path, keys: list[str], witness: str | None = None) -> Report:
+    cfg = node_config(node_dir)
+    trusted = keys or [cfg.node.public_key]
+    seen = witnessed(Path(witness), cfg.id) if witness else []
     store = open_audit_store(node_dir)
     try:
-        return verify_log(store, trusted_keys=trusted)
+        report = verify_log(store, trusted_keys=trusted, witnessed=seen)
     finally:
         store.close()
+    from ledger13710.node.status import PARENT_ACK  # noqa: PLC0415 - it imports nats-py
+
+    check_acknowledged(node_dir, PARENT_ACK, report)
+    if seen:
+        report.unchecked.append(
+            f"checked against {len(seen)} checkpoints its parent witnessed ({witness})"
+        )
+    return report
 
 
 def _verify_subtree(node_dir: Path, keys: list[str]) -> list[Report]:
@@ -62,24 +74,33 @@ def cmd_verify(args: argparse.Namespace) -> int:
     """``audit verify PATH``: a node directory (``--subtree``: and every replica it holds), or
     a ``replicas.sqlite`` with ``--origin``."""
     path = Path(args.path)
+    if args.witness and (args.subtree or args.origin or not path.is_dir()):
+        raise InputError("--witness goes with a node directory (its own log), alone")
+    refused = refused_origins(path / "replicas.sqlite") if args.subtree else []
     if args.subtree:
         reports = _verify_subtree(path, args.public_key)
     elif args.origin:
         replicas = path / "replicas.sqlite" if path.is_dir() else path
         reports = [verify_replica(replicas, args.origin, args.public_key)]
     elif path.is_dir():
-        reports = [_verify_dir(path, args.public_key)]
+        reports = [_verify_dir(path, args.public_key, args.witness)]
     else:
         raise InputError(f"{path}: give a node directory, or a replicas.sqlite with --origin")
-    ok = all(r.ok for r in reports)
+    good = [r.strict_ok() if args.strict else r.ok for r in reports]
+    ok = all(good) and not refused
     if args.json:
-        found = [{**dataclasses.asdict(r), "ok": r.ok} for r in reports]
-        show.emit_json({"ok": ok, "logs": found} if args.subtree else found[0])
+        found = [{**dataclasses.asdict(r), "ok": g} for r, g in zip(reports, good, strict=True)]
+        refusals = [{"origin": o, "messages": n, "reason": why} for o, n, why in refused]
+        out = {"ok": ok, "logs": found, "refused": refusals}
+        show.emit_json(out if args.subtree else found[0])
         return 0 if ok else FAILED
     for report in reports:
         _show_report(report)
+    for origin, messages, why in refused:
+        show.out(f"refused at ingest: {origin}: {messages} messages: {why}")
     if args.subtree:
-        bad = [r.origin for r in reports if not r.ok]
+        bad = [r.origin for r, g in zip(reports, good, strict=True) if not g]
+        bad += [f"{origin} (refused)" for origin, _, _ in refused]
         verdict = f"NOT intact: {', '.join(bad)}" if bad else "every log intact"
         show.out(f"{len(reports)} logs verified: {verdict}")
     return 0 if ok else FAILED
@@ -212,6 +233,14 @@ def add_audit_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         help="a node directory: its own log and every descendant's log it holds a replica of",
     )  # fmt: skip
     p.add_argument("--public-key", action="append", default=[], help="trusted key (hex)")
+    p.add_argument(
+        "--witness", metavar="PARENT_DIR",
+        help="also check the log against the checkpoints its parent verified (parent's node dir)",
+    )  # fmt: skip
+    p.add_argument(
+        "--strict", action="store_true",
+        help="fail when records are not yet covered by a signature (after the last checkpoint)",
+    )  # fmt: skip
     p.set_defaults(handler=cmd_verify)
     audit.add_parser("checkpoint", parents=[common], help="sign a checkpoint now").set_defaults(
         handler=cmd_checkpoint

@@ -57,6 +57,8 @@ class NodeSection(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     policy: str = "builtin:13710-v1"
     calendar_overrides: str = ""
     public_key: str = ""
+    #: the signing key's file (relative to this file); production: outside the data directory
+    key_file: str = ""
 
 
 class StoreSection(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -181,6 +183,11 @@ class NodeConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
         return (
             self._relative(self.node.calendar_overrides) if self.node.calendar_overrides else None
         )
+
+    def key_file_path(self) -> Path | None:
+        """The signing key file set by ``[node] key_file`` (relative to this file), or None
+        (then it is ``keys/node.ed25519`` in the node directory)."""
+        return self._relative(self.node.key_file) if self.node.key_file else None
 
     def _relative(self, name: str) -> Path:
         base = Path(self.source).parent if self.source else Path()

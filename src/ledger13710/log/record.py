@@ -59,11 +59,14 @@ class FetchRequest(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class FetchReply(msgspec.Struct, frozen=True, kw_only=True):
-    """The origin's answer: records in log order, and its last position now."""
+    """The origin's answer: records in log order, its last position now, and its smallest
+    signed checkpoint covering the last record sent, JSON as on its subject (b"" when none):
+    the parent applies nothing unsigned."""
 
     origin: str
     records: list[Record]
     last: int
+    checkpoint: bytes = b""
 
 
 class BadRecordError(Exception):

@@ -7,7 +7,8 @@ A node's data directory holds:
 - ``events.sqlite`` the event store, when the store kind is sqlite
 - ``directory.sqlite`` contact details (never in events: they can be corrected or erased)
 - ``boards.toml``   optional extra boards ("1+X")
-- ``keys/node.ed25519`` the node's signing key (its public key is ``node.public_key``)
+- ``keys/node.ed25519`` the node's signing key (its public key is ``node.public_key``), unless
+  ``[node] key_file`` puts it elsewhere (the production setting: outside the data directory)
 - ``trusted_keys.json`` the descendants' public keys it trusts (:mod:`ledger13710.audit.trust`)
 """
 
@@ -67,7 +68,7 @@ def clock_at(fixed: str, what: str) -> Clock:
 def init_node(config_path: Path, node_dir: Path, clock: Clock | None = None) -> Path:
     """``node init``: make ``node_dir`` a node directory for the node in ``config_path``."""
     # imported here: cryptography's start-up cost is for init, not for every command
-    from ledger13710.audit.keys import create_node_key  # noqa: PLC0415
+    from ledger13710.audit.keys import create_node_key, key_path  # noqa: PLC0415
     from ledger13710.audit.trust import keys_from_configs, save_trusted  # noqa: PLC0415
 
     cfg = load_node_config(config_path)
@@ -78,7 +79,8 @@ def init_node(config_path: Path, node_dir: Path, clock: Clock | None = None) -> 
         cfg.node,
         policy=_absolute(cfg.policy_ref(), config_path.parent),
         calendar_overrides=str(cfg.calendar_overrides_path() or ""),
-        public_key=create_node_key(node_dir),
+        public_key=create_node_key(key_path(node_dir, cfg.key_file_path())),
+        key_file=str(cfg.key_file_path() or ""),
     )
     if cfg.node.public_key and cfg.node.public_key != resolved.public_key:
         log.warning(

@@ -56,7 +56,7 @@ from ledger13710.node.bootstrap import open_node
 from ledger13710.node.reminders import close_engine, engine_for
 from ledger13710.node.status import PARENT_ACK
 from ledger13710.replication.ingester import Ingester
-from ledger13710.replication.publisher import Publisher, read_log
+from ledger13710.replication.publisher import Publisher, covering_checkpoint, read_log
 from ledger13710.replication.replica_store import ReplicaStore
 from ledger13710.replication.subjects import (
     INBOX_STREAM,
@@ -154,6 +154,7 @@ class NodeProcess:
         self.checkpoint_every_seconds = checkpoint_every_seconds
         self.checkpoint_check_seconds = checkpoint_check_seconds
         self.tree = LogTree()  # what the checkpoints cover so far, extended by each one
+        self.sealed = LogTree()  # the same, up to what the publisher published
 
     async def run(self) -> None:
         """Run every part until SIGTERM / SIGINT (or :attr:`stop` is set)."""
@@ -167,7 +168,10 @@ class NodeProcess:
         await nc.subscribe(ack_subject(self.id), cb=self._on_ack)
         await nc.subscribe(info_subject(self.id), cb=self._serve_info)
         engine = engine_for(self.node)
-        publisher = Publisher(self.app, self.store, js, node_dir=self.node.dir)
+        publisher = Publisher(
+            self.app, self.store, js, node_dir=self.node.dir, seal=self._seal,
+            config=self.node.config,
+        )  # fmt: skip
         tasks = [
             asyncio.create_task(publisher.run(self.stop)),
             asyncio.create_task(self._checkpoints(publisher)),
@@ -220,8 +224,14 @@ class NodeProcess:
         )  # fmt: skip
         return due and make_checkpoint(self.node, self.tree) is not None
 
+    def _seal(self, upto: int) -> Checkpoint | None:
+        """A checkpoint ending at the publisher's position ``upto`` (it runs in one thread at a
+        time, the publisher's, so :attr:`sealed` is its own)."""
+        return make_checkpoint(self.node, self.sealed, upto=upto)
+
     async def _ingest(self, nc: Client, js: JetStreamContext) -> None:
-        await Ingester(self.app, self.store, nc, js).run(self.stop)
+        trusted = load_trusted(self.node.dir)
+        await Ingester(self.app, self.store, nc, js, trusted=trusted).run(self.stop)
 
     async def _inbox(self, nc: Client, js: JetStreamContext) -> None:
         # One message in flight (max_ack_pending=1): tracking keeps the highest position applied
@@ -272,9 +282,16 @@ class NodeProcess:
         limit = max(1, min(request.limit, 500))
         records = await run_sync(read_log, self.app, self.id, request.after, limit)
         last = await run_sync(self.app.recorder.max_notification_id) or 0
-        await m.respond(
-            fetch_reply_encoder.encode(FetchReply(origin=self.id, records=records, last=last))
-        )
+        signed = None
+        if records:
+            signed = await run_sync(
+                covering_checkpoint, self.node.dir, records[-1].seq, self.node.config
+            )
+        reply = FetchReply(
+            origin=self.id, records=records, last=last,
+            checkpoint=b"" if signed is None else msgspec.json.encode(signed),
+        )  # fmt: skip
+        await m.respond(fetch_reply_encoder.encode(reply))
 
     async def _serve_info(self, m: Msg) -> None:
         await m.respond(await run_sync(node_info, self.node))

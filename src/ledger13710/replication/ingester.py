@@ -5,10 +5,12 @@ applied reveals a gap; the ingester asks the origin itself for the missing recor
 (``fetch``), and until it gets them that origin waits. JetStream messages are acknowledged only
 after the batch they came in is committed, together with the positions it advanced.
 
-Records are verified as they are applied (content hash, chain link, key rotations); the signed
+Records are checked as they arrive (content hash, back-link, chain link) and held; the signed
 checkpoints an origin publishes on its subject (``L13710-Kind: checkpoint``) are not records:
-they move no position and are checked against the replicated records once those are here.
-Anything that fails is logged loudly (``record_quarantined``, ``checkpoint_rejected``).
+each one applies the held records it covers (``held.py``), which are then verified as applied
+(key rotations, the Merkle root). Only nodes of this node's configured subtree are ingested:
+messages of any other origin are refused (``origin_refused``) and counted. Anything that fails
+is logged loudly (``record_quarantined``, ``checkpoint_rejected``).
 """
 
 from __future__ import annotations
@@ -63,7 +65,9 @@ checkpoint_decoder = msgspec.json.Decoder(Checkpoint)
 ITEM_TOPICS = "ledger13710.item."
 STATE_CACHE_SIZE = 20_000
 PROBE_EVERY_S = 15.0
+LINGER_S = 0.05  # how long a batch ending in a record waits for the checkpoint sealing it
 STATUS, DESCRIPTION = Header.STATUS.value, Header.DESCRIPTION.value
+NOT_KNOWN = "not a node of this node's directory, and no key configured for it (node trust)"
 
 
 class Ingester:
@@ -78,8 +82,11 @@ class Ingester:
         *,
         batch: int = 512,
         catch_up_every_s: float = 2.0,
+        trusted: Iterable[str] = (),
     ) -> None:
         self.app = app
+        #: the origins this node ingests: the nodes of its directory, and those it trusts a key of
+        self.known = frozenset(app.node_ids) | frozenset(trusted)
         self.node = app.node_id
         self.store = store
         self.nc = nc
@@ -137,9 +144,16 @@ class Ingester:
             await sub.stop()
 
     async def _fetch(self, sub: Pull) -> list[Msg] | None:
-        """The next batch of messages ([] when none came in time, None when fetching failed)."""
+        """The next batch of messages ([] when none came in time, None when fetching failed).
+
+        A batch that ends with a record lingers briefly for what follows: the checkpoint that
+        seals it is on its way, and applied in the same transaction it costs one commit, not
+        two (records are held until it comes anyway)."""
         try:
-            return await sub.fetch(self.batch, timeout=0.5)
+            msgs = await sub.fetch(self.batch, timeout=0.5)
+            if msgs and len(msgs) < self.batch and not _is_checkpoint(msgs[-1]):
+                msgs += await sub.fetch(self.batch - len(msgs), timeout=LINGER_S)
+            return msgs
         except nats.errors.Error as e:
             log.warning("ingest_fetch_failed", node=self.node, error=repr(e))
             return None
@@ -147,19 +161,24 @@ class Ingester:
     async def _ingest(self, msgs: list[Msg]) -> None:
         records: list[Record] = []
         checkpoints: list[Checkpoint] = []
+        refused: dict[str, int] = {}
         for m in msgs:
             try:
                 origin = origin_of(m.subject)
-                if (m.headers or {}).get(H_KIND) == KIND_CHECKPOINT:
+                if origin not in self.known:
+                    refused[origin] = refused.get(origin, 0) + 1
+                elif _is_checkpoint(m):
                     checkpoints.append(checkpoint_of(origin, m.data))
                 else:
                     records.append(record_from_message(origin, m.headers, m.data))
             except (BadRecordError, ValueError) as e:
                 log.error("bad_message", node=self.node, subject=m.subject, reason=str(e))
-        result = await run_sync(self.store.apply, records)
+        for origin, count in refused.items():
+            log.error("origin_refused", node=self.node, origin=origin, messages=count,
+                      reason=NOT_KNOWN)  # fmt: skip
+            await run_sync(self.store.refuse, origin, NOT_KNOWN, count)
+        result = await run_sync(self.store.receive, records, checkpoints)
         await self._after(result)
-        for cp in checkpoints:  # after the records of the same batch (they may cover them)
-            self._log_checkpoints(await run_sync(self.store.add_checkpoint, cp))
         for origin, last in result.gaps.items():
             await self.fill(origin, last)
         for m in msgs:
@@ -229,7 +248,8 @@ class Ingester:
         return state
 
     async def fill(self, origin: str, last: int, *, probing: bool = False) -> None:
-        """Ask ``origin`` for its records after ``last`` until the gap is closed."""
+        """Ask ``origin`` for its records after ``last`` until its last one (those held
+        already come again as duplicates)."""
         while True:
             request = fetch_request_encoder.encode(FetchRequest(after=last, limit=500))
             try:
@@ -251,16 +271,20 @@ class Ingester:
                 msgspec.structs.replace(r, published_ns=0) if r.origin == origin else r
                 for r in answer.records
             ]
-            result = await run_sync(self.store.apply, records)
+            try:
+                signed = [checkpoint_of(origin, answer.checkpoint)] if answer.checkpoint else []
+            except ValueError as e:
+                log.error("bad_fetch_reply", node=self.node, origin=origin, error=str(e))
+                signed = []
+            result = await run_sync(self.store.receive, records, signed)
             await self._after(result)
-            if result.applied:
+            if result.held:
                 log.info(
-                    "gap_filled", node=self.node, origin=origin, after=last,
-                    got=len(result.applied),
+                    "gap_filled", node=self.node, origin=origin, after=last, got=result.held,
                 )  # fmt: skip
-            if not result.applied or result.applied[-1].seq >= answer.last:
+            if not records or records[-1].seq >= answer.last:
                 return
-            last = result.applied[-1].seq
+            last = records[-1].seq
 
     async def probe(self) -> None:
         """Ask every descendant node whether it has records we lack.
@@ -268,12 +292,12 @@ class Ingester:
         A gap shows only when a later record arrives; if JetStream lost the *last* records of
         an origin that then falls silent, only asking the origin finds them.
         """
-        descendants = [n for n in self.app.node_ids if n != self.node and is_within(n, self.node)]
+        descendants = [n for n in self.known if n != self.node and is_within(n, self.node)]
         limit = asyncio.Semaphore(16)
 
         async def ask(origin: str) -> None:
             async with limit:
-                last = await run_sync(self.store.last_seq, origin)
+                last = await run_sync(self.store.frontier, origin)
                 await self.fill(origin, last, probing=True)
 
         await asyncio.gather(*(ask(o) for o in descendants))
@@ -283,6 +307,10 @@ class Ingester:
         behind = await run_sync(self.store.behind)
         for origin, last in behind.items():
             await self.fill(origin, last)
+
+
+def _is_checkpoint(m: Msg) -> bool:
+    return (m.headers or {}).get(H_KIND) == KIND_CHECKPOINT
 
 
 def checkpoint_of(origin: str, data: bytes) -> Checkpoint:

@@ -12,13 +12,16 @@ it) also become a message in that node's inbox, published in the same pass.
 
 Signed checkpoints (``audit/checkpoints.py``) follow on the same subject once every record they
 cover is published (``L13710-Kind: checkpoint``, ``Nats-Msg-Id`` ``<origin>:cp:<tree_size>``),
-so the parent holds them before anyone at the origin could rewrite what they cover.
+so the parent holds them before anyone at the origin could rewrite what they cover. The parent
+applies nothing unsigned, so the publisher *seals* each batch: once JetStream acknowledged it,
+a checkpoint ending at its last record is signed and published right after it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +35,7 @@ from ledger13710.application.ledger import LedgerApp
 from ledger13710.application.mapper import decode_event
 from ledger13710.application.recorders import chain_hashes
 from ledger13710.audit.store import Checkpoint, open_audit_store
+from ledger13710.config.node import NodeConfig
 from ledger13710.domain import events as ev
 from ledger13710.log.record import (
     H_KIND,
@@ -74,14 +78,28 @@ def read_log(app: LedgerApp, origin: str, after: int, limit: int) -> list[Record
     return records
 
 
-def checkpoints_to_publish(node_dir: Path, after_size: int, upto_seq: int) -> list[Checkpoint]:
+def checkpoints_to_publish(
+    node_dir: Path, after_size: int, upto_seq: int, config: NodeConfig | None = None
+) -> list[Checkpoint]:
     """Checkpoints larger than ``after_size`` whose records are published (up to ``upto_seq``)."""
-    store = open_audit_store(node_dir)
+    store = open_audit_store(node_dir, config=config)
     try:
         found = store.checkpoints()
     finally:
         store.close()
     return [cp for cp in found if cp.tree_size > after_size and cp.last_seq <= upto_seq]
+
+
+def covering_checkpoint(
+    node_dir: Path, seq: int, config: NodeConfig | None = None
+) -> Checkpoint | None:
+    """The node's smallest checkpoint that covers position ``seq`` (None if none does yet)."""
+    store = open_audit_store(node_dir, config=config)
+    try:
+        found = store.checkpoints()
+    finally:
+        store.close()
+    return next((cp for cp in found if cp.last_seq >= seq), None)
 
 
 class Publisher:
@@ -98,6 +116,8 @@ class Publisher:
         ack_timeout_s: float = 10.0,
         node_dir: Path | None = None,
         checkpoint_poll_s: float = 1.0,
+        seal: Callable[[int], Checkpoint | None] | None = None,
+        config: NodeConfig | None = None,
     ) -> None:
         self.app = app
         self.node = app.node_id
@@ -110,6 +130,10 @@ class Publisher:
         self.node_dir = node_dir  # None: checkpoints are not published
         self.checkpoint_poll_s = checkpoint_poll_s
         self.checkpoints_due = asyncio.Event()  # set when a checkpoint was just made
+        #: signs a checkpoint ending at a position (with ``node_dir``: after every batch)
+        self.seal = seal
+        self.sealed = 0  # the position up to which a checkpoint is signed and published
+        self.config = config  # the node's node.toml, loaded (spares a parse per checkpoint)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until ``stop`` is set.
@@ -123,6 +147,8 @@ class Publisher:
         last_cp_check = 0.0
         ahead: asyncio.Future[list[Record]] | None = None  # the batch after ``position``
         saving: asyncio.Future[None] | None = None  # the cursor being written
+        if position:  # what was published before a restart may never have been sealed
+            await self._sealed(position)
         try:
             while not stop.is_set():
                 cp_due = self.checkpoints_due.is_set()
@@ -140,7 +166,7 @@ class Publisher:
                     ahead = self._read(position)
                 records, ahead = await ahead, None
                 if not records:
-                    await _sleep(stop, self.poll_s)
+                    await self._idle(stop, position)
                     continue
                 try:
                     futures = await self._send(records)
@@ -166,6 +192,8 @@ class Publisher:
                     run_sync(self.store.set_position, PUBLISHED, position)
                 )
                 log.debug("published", node=self.node, upto=position, count=len(records))
+                await _saved(saving)
+                await self._sealed(position)
         finally:
             await _discard(ahead)
             await _saved(saving)
@@ -174,11 +202,30 @@ class Publisher:
         """The log's next batch after ``after``, read in a worker thread."""
         return asyncio.ensure_future(run_sync(read_log, self.app, self.node, after, self.batch))
 
+    async def _idle(self, stop: asyncio.Event, position: int) -> None:
+        """Nothing new to publish: seal what the last seal failed to (nothing else would), then
+        wait a poll interval."""
+        if self.sealed < position:
+            await self._sealed(position)
+        await _sleep(stop, self.poll_s)
+
+    async def _sealed(self, position: int) -> None:
+        """Sign a checkpoint ending at ``position`` and publish it (when sealing)."""
+        if self.seal is None or self.node_dir is None:
+            return
+        try:
+            await run_sync(self.seal, position)
+            await self._publish_checkpoints(position)
+        except Exception as e:  # NATS away, the store locked: retried when idle
+            log.warning("checkpoint_publish_failed", node=self.node, error=repr(e))
+            return
+        self.sealed = position
+
     async def _publish_checkpoints(self, position: int) -> None:
         """Publish every checkpoint not published yet whose records are (in order)."""
         assert self.node_dir is not None
         after = self.store.get_position(CHECKPOINT_PUBLISHED)[0]
-        found = await run_sync(checkpoints_to_publish, self.node_dir, after, position)
+        found = await run_sync(checkpoints_to_publish, self.node_dir, after, position, self.config)
         for cp in found:
             headers = {
                 H_MSG_ID: f"{self.node}:cp:{cp.tree_size}",

@@ -18,11 +18,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ledger13710.audit.store import Checkpoint, checkpoint_of
+from ledger13710.audit.store import Checkpoint
 from ledger13710.domain.key_events import KeyRotated
 from ledger13710.log.chain import GENESIS
 from ledger13710.log.record import BadRecordError, Record
-from ledger13710.replication import verified
+from ledger13710.replication import held, verified
+from ledger13710.replication.replica_reads import ReplicaReads
 from ledger13710.replication.verified import CheckpointOutcome, check_record
 
 _SCHEMA = """
@@ -77,27 +78,10 @@ class BatchResult:
     gaps: dict[str, int] = field(default_factory=dict)  # origin -> last applied seq
     quarantined: list[tuple[Record, str]] = field(default_factory=list)
     checkpoints: list[CheckpointOutcome] = field(default_factory=list)
+    held: int = 0  # records received and held until a signature covers them
 
 
-@dataclass(frozen=True)
-class OriginStatus:
-    """Replication position of one origin as this node sees it."""
-
-    origin: str
-    last_seq: int
-    count: int
-    seen_seq: int
-    last_ingested_ns: int
-    blocked: str
-    quarantined: int
-    checkpoints_verified: int = 0
-    verified_tree_size: int = 0
-    checkpoints_pending: int = 0
-    pinned_key: str = ""
-    key_source: str = ""  # how its first key was pinned: "configured" or "first use (…)"
-
-
-class ReplicaStore:
+class ReplicaStore(ReplicaReads):
     """``replicas.sqlite`` in the node's data directory."""
 
     def __init__(self, path: Path) -> None:
@@ -108,6 +92,7 @@ class ReplicaStore:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
         verified.migrate(self._db)
+        self._db.executescript(held.SCHEMA)
 
     def close(self) -> None:
         """Close the database."""
@@ -118,41 +103,125 @@ class ReplicaStore:
     def apply(self, records: Iterable[Record]) -> BatchResult:
         """Apply records in order, in one transaction with the positions they advance.
 
-        Rows are inserted together and each origin's position is written once, after its rows
-        and before the transaction commits: the same all-or-nothing as row by row, fewer
-        statements.
+        For records already covered by the origin's signature: what arrives from the network
+        goes through :meth:`receive`, which holds records until a signature covers them.
         """
+        result = BatchResult()
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._apply(records, result, time.time_ns())
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return result
+
+    def _apply(self, records: Iterable[Record], result: BatchResult, now: int) -> None:
+        """Rows are inserted together and each origin's position is written once, after its
+        rows and before the transaction commits: the same all-or-nothing as row by row, fewer
+        statements."""
+        db = self._db
+        batch = _Batch()
+        applied_before = len(result.applied)
+        for r in records:
+            if r.origin not in batch.last:
+                batch.last[r.origin] = self._position(r.origin)
+                batch.seen[r.origin] = r.seq
+                batch.applied[r.origin] = 0
+            elif r.seq > batch.seen[r.origin]:
+                batch.seen[r.origin] = r.seq
+            self._apply_one(r, batch, result, now)
+        if batch.rows:
+            db.executemany(_INSERT_EVENT, batch.rows)
+        for origin, (seq, _blocked, chain) in batch.last.items():
+            db.execute(
+                "UPDATE replica_positions SET last_seq = ?, count = count + ?, "
+                "seen_seq = max(seen_seq, ?), last_ingested_ns = ?, last_chain = ? "
+                "WHERE origin = ?",
+                (seq, batch.applied[origin], batch.seen[origin], now, chain, origin),
+            )
+        for origin in {r.origin for r in result.applied[applied_before:]}:
+            result.checkpoints += verified.check_pending(db, origin)
+
+    def receive(
+        self, records: Iterable[Record], checkpoints: Iterable[Checkpoint] = ()
+    ) -> BatchResult:
+        """Hold what arrived from the network, keep its checkpoints, and apply whatever a
+        signed checkpoint now covers (:mod:`ledger13710.replication.held`); one transaction.
+
+        ``result.gaps`` names, per origin, the last signed position when records are missing
+        (a record came whose predecessor is not held, or a checkpoint covers records not
+        held); ``result.applied`` holds only signed records."""
         result = BatchResult()
         now = time.time_ns()
         with self._lock:
             db = self._db
             db.execute("BEGIN IMMEDIATE")
             try:
-                batch = _Batch()
-                for r in records:
-                    if r.origin not in batch.last:
-                        batch.last[r.origin] = self._position(r.origin)
-                        batch.seen[r.origin] = r.seq
-                        batch.applied[r.origin] = 0
-                    elif r.seq > batch.seen[r.origin]:
-                        batch.seen[r.origin] = r.seq
-                    self._apply_one(r, batch, result, now)
-                if batch.rows:
-                    db.executemany(_INSERT_EVENT, batch.rows)
-                for origin, (seq, _blocked, chain) in batch.last.items():
-                    db.execute(
-                        "UPDATE replica_positions SET last_seq = ?, count = count + ?, "
-                        "seen_seq = max(seen_seq, ?), last_ingested_ns = ?, last_chain = ? "
-                        "WHERE origin = ?",
-                        (seq, batch.applied[origin], batch.seen[origin], now, chain, origin),
-                    )
-                for origin in {r.origin for r in result.applied}:
-                    result.checkpoints += verified.check_pending(db, origin)
+                origins = self._hold(records, result)
+                for cp in checkpoints:
+                    result.checkpoints += verified.receive_checkpoint(db, cp)
+                    origins.add(cp.origin)
+                for origin in sorted(origins):
+                    self._release(origin, result, now)
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
         return result
+
+    def _hold(self, records: Iterable[Record], result: BatchResult) -> set[str]:
+        """Hold each record (or count, quarantine or note the gap); the origins touched."""
+        positions: dict[str, tuple[int, str, str]] = {}
+        seen: dict[str, int] = {}
+        for r in records:
+            if r.origin not in positions:
+                positions[r.origin] = self._position(r.origin)
+            seen[r.origin] = max(seen.get(r.origin, 0), r.seq)
+            last_seq, blocked, chain = positions[r.origin]
+            if blocked:
+                continue  # the origin waits behind what blocked it
+            outcome, reason = held.hold(self._db, r, last_seq, chain)
+            if outcome == held.HELD:
+                result.held += 1
+            elif outcome == held.DUPLICATE:
+                result.duplicates += 1
+            elif outcome == held.GAP:
+                result.gaps[r.origin] = last_seq
+            else:
+                self._quarantine(r, reason)
+                result.quarantined.append((r, reason))
+        for origin, seq in seen.items():
+            self._db.execute(
+                "UPDATE replica_positions SET seen_seq = max(seen_seq, ?) WHERE origin = ?",
+                (seq, origin),
+            )
+        return set(positions)
+
+    def _release(self, origin: str, result: BatchResult, now: int) -> None:
+        """Apply the held records of ``origin`` a signed checkpoint covers; quarantine the
+        records held beside them that it does not."""
+        last_seq, blocked, chain = self._position(origin)
+        if blocked:
+            return
+        path, outcomes, waiting = held.settle(self._db, origin, last_seq, chain)
+        result.checkpoints += outcomes
+        if waiting:
+            result.gaps[origin] = last_seq
+        if not path:
+            result.checkpoints += verified.check_pending(self._db, origin)
+            return
+        self._apply(path, result, now)
+        signed = {(r.seq, r.chain) for r in path}
+        for r in held.discard(self._db, origin, path[-1].seq, signed):
+            self._quarantine(r, held.UNSIGNED)
+            result.quarantined.append((r, held.UNSIGNED))
+
+    def refuse(self, origin: str, reason: str, messages: int) -> None:
+        """Count messages refused from ``origin`` (not a node this one may ingest)."""
+        with self._lock:
+            held.refuse(self._db, origin, reason, messages)
 
     def _position(self, origin: str) -> tuple[int, str, str]:
         """(last applied position, blocked reason, chain hash there) of ``origin``."""
@@ -274,89 +343,6 @@ class ReplicaStore:
                 "UPDATE replica_positions SET blocked = '' WHERE origin = ?", (origin,)
             )
 
-    # -- reading -----------------------------------------------------------------------------
-
-    def last_seq(self, origin: str) -> int:
-        """Last position applied for ``origin`` (0 when none)."""
-        row = self._db.execute(
-            "SELECT last_seq FROM replica_positions WHERE origin = ?", (origin,)
-        ).fetchone()
-        return 0 if row is None else int(row[0])
-
-    def behind(self) -> dict[str, int]:
-        """Origins known to have records beyond what is applied (and not blocked)."""
-        rows = self._db.execute(
-            "SELECT origin, last_seq FROM replica_positions "
-            "WHERE seen_seq > last_seq AND blocked = ''"
-        ).fetchall()
-        return {str(o): int(s) for o, s in rows}
-
-    def records(self, origin: str, after: int = 0, limit: int | None = None) -> list[Record]:
-        """An origin's applied records after position ``after`` in order (at most ``limit``)."""
-        rows = self._db.execute(
-            "SELECT origin, seq, prev, topic, originator_id, originator_version, state, hash, "
-            "published_ns FROM replica_events WHERE origin = ? AND seq > ? ORDER BY seq "
-            "LIMIT ?",
-            (origin, after, -1 if limit is None else limit),
-        ).fetchall()
-        return [_record(row) for row in rows]
-
-    def originator_records(self, originator_id: str) -> list[Record]:
-        """All replicated records of one aggregate, by version."""
-        rows = self._db.execute(
-            "SELECT origin, seq, prev, topic, originator_id, originator_version, state, hash, "
-            "published_ns FROM replica_events WHERE originator_id = ? "
-            "ORDER BY originator_version",
-            (originator_id,),
-        ).fetchall()
-        return [_record(row) for row in rows]
-
-    def statuses(self) -> list[OriginStatus]:
-        """Every known origin's position, blocked reason and quarantine count."""
-        rows = self._db.execute(
-            "SELECT p.origin, p.last_seq, p.count, p.seen_seq, p.last_ingested_ns, p.blocked, "
-            "(SELECT count(*) FROM quarantine q WHERE q.origin = p.origin), "
-            "(SELECT count(*) FROM replica_checkpoints c WHERE c.origin = p.origin "
-            " AND c.status = 'verified'), "
-            "(SELECT coalesce(max(tree_size), 0) FROM replica_checkpoints c "
-            " WHERE c.origin = p.origin AND c.status = 'verified'), "
-            "(SELECT count(*) FROM replica_checkpoints c WHERE c.origin = p.origin "
-            " AND c.status = 'pending'), "
-            "(SELECT coalesce(max(public_key), '') FROM replica_keys k WHERE k.origin = p.origin "
-            " AND k.since_seq = (SELECT max(since_seq) FROM replica_keys m "
-            "  WHERE m.origin = p.origin)), "
-            "coalesce((SELECT how FROM replica_keys k WHERE k.origin = p.origin "
-            " ORDER BY since_seq LIMIT 1), '') "
-            "FROM replica_positions p ORDER BY p.origin"
-        ).fetchall()
-        return [OriginStatus(*row) for row in rows]
-
-    def checkpoints(self, origin: str) -> list[tuple[Checkpoint, str, str]]:
-        """(checkpoint, status, reason) of every checkpoint ``origin`` published, by size."""
-        rows = self._db.execute(
-            "SELECT tree_size, last_seq, root_hash, chain_hash, timestamp, public_key, "
-            "signature, status, reason FROM replica_checkpoints WHERE origin = ? "
-            "ORDER BY tree_size",
-            (origin,),
-        ).fetchall()
-        return [(checkpoint_of(origin, row), str(row[7]), str(row[8])) for row in rows]
-
-    def quarantined(self) -> list[tuple[str, int, str]]:
-        """(origin, seq, reason) of every quarantined record."""
-        rows = self._db.execute(
-            "SELECT origin, seq, reason FROM quarantine ORDER BY origin, seq"
-        ).fetchall()
-        return [(str(o), int(s), str(r)) for o, s, r in rows]
-
-    def lags_ms(self, limit: int = 100_000) -> list[float]:
-        """Publish-to-ingest delay of the most recent records, in milliseconds."""
-        rows = self._db.execute(
-            "SELECT ingested_ns - published_ns FROM replica_events WHERE published_ns > 0 "
-            "ORDER BY ingested_ns DESC LIMIT ?",
-            (limit,),
-        ).fetchall()
-        return [r[0] / 1e6 for r in rows]
-
     # -- the node's own outbound positions ---------------------------------------------------
 
     def get_position(self, name: str) -> tuple[int, int]:
@@ -374,13 +360,3 @@ class ReplicaStore:
                 "position = max(position, excluded.position), updated_ns = excluded.updated_ns",
                 (name, position, time.time_ns()),
             )
-
-
-def _record(row: tuple[object, ...]) -> Record:
-    origin, seq, prev, topic, oid, version, state, hsh, pub = row
-    return Record(
-        origin=str(origin), seq=int(str(seq)), prev=int(str(prev)), topic=str(topic),
-        originator_id=str(oid), originator_version=int(str(version)),
-        state=bytes(state) if isinstance(state, bytes | bytearray | memoryview) else b"",
-        hash=str(hsh), published_ns=int(str(pub)),
-    )  # fmt: skip

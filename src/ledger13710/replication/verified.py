@@ -24,7 +24,7 @@ from uuid import UUID
 
 from ledger13710.application.mapper import decode_event
 from ledger13710.audit.keys import rotation_ok, signature_ok
-from ledger13710.audit.store import Checkpoint, checkpoint_of
+from ledger13710.audit.store import CP_COLUMNS, Checkpoint, checkpoint_of
 from ledger13710.domain.key_events import KeyRotated
 from ledger13710.log.chain import GENESIS, ChainError, verify_next
 from ledger13710.log.merkle import CompactRange, leaf_hash
@@ -54,7 +54,6 @@ MIGRATIONS = {
 PENDING, VERIFIED, REJECTED = "pending", "verified", "rejected"
 #: How a key pinned from ``trusted_keys.json`` is marked in ``replica_keys``.
 CONFIGURED = "configured"
-_CP = "tree_size, last_seq, root_hash, chain_hash, timestamp, public_key, signature"
 
 
 def check_record(record: Record) -> None:
@@ -205,13 +204,13 @@ def follow_rotation(db: sqlite3.Connection, r: Record) -> str:
 def receive_checkpoint(db: sqlite3.Connection, cp: Checkpoint) -> list[CheckpointOutcome]:
     """Store a checkpoint the origin published and check whatever can be checked now."""
     row = db.execute(
-        f"SELECT {_CP}, status FROM replica_checkpoints WHERE origin = ? AND tree_size = ?",
+        f"SELECT {CP_COLUMNS}, status FROM replica_checkpoints WHERE origin = ? AND tree_size = ?",
         (cp.origin, cp.tree_size),
     ).fetchone()
     if row is not None:
         if checkpoint_of(cp.origin, row) == cp:
             return []  # a duplicate
-        return [_reject(db, cp, "differs from the checkpoint of this size received before")]
+        return [reject(db, cp, "differs from the checkpoint of this size received before")]
     db.execute(
         "INSERT INTO replica_checkpoints VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?)",
         (cp.origin, cp.tree_size, cp.last_seq, cp.root_hash, cp.chain_hash, cp.timestamp,
@@ -230,7 +229,7 @@ def check_pending(db: sqlite3.Connection, origin: str) -> list[CheckpointOutcome
     ).fetchone()
     last = 0 if applied is None else int(applied[0])
     rows = db.execute(
-        f"SELECT {_CP} FROM replica_checkpoints WHERE origin = ? AND status = ? "
+        f"SELECT {CP_COLUMNS} FROM replica_checkpoints WHERE origin = ? AND status = ? "
         "AND last_seq <= ? ORDER BY tree_size",
         (origin, PENDING, last),
     ).fetchall()
@@ -239,7 +238,7 @@ def check_pending(db: sqlite3.Connection, origin: str) -> list[CheckpointOutcome
         cp = checkpoint_of(origin, row)
         problem = _problem(db, cp)
         if problem:
-            out.append(_reject(db, cp, problem))
+            out.append(reject(db, cp, problem))
             continue
         db.execute(
             "UPDATE replica_checkpoints SET status = ? WHERE origin = ? AND tree_size = ?",
@@ -249,7 +248,7 @@ def check_pending(db: sqlite3.Connection, origin: str) -> list[CheckpointOutcome
     return out
 
 
-def _reject(db: sqlite3.Connection, cp: Checkpoint, reason: str) -> CheckpointOutcome:
+def reject(db: sqlite3.Connection, cp: Checkpoint, reason: str) -> CheckpointOutcome:
     """Mark the checkpoint rejected and block its origin (the stream waits from now on)."""
     db.execute(
         "UPDATE replica_checkpoints SET status = ?, reason = ? WHERE origin = ? AND tree_size = ? "
