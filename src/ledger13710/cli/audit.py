@@ -14,6 +14,8 @@ from typing import Any
 
 import msgspec
 
+from ledger13710.application.attachments import ATTACHMENTS_DIR, AttachmentStore
+from ledger13710.audit.attachments import EvidenceReport, Found, verify_evidence
 from ledger13710.audit.checkpoints import make_checkpoint, rotate_key
 from ledger13710.audit.proofs import (
     InclusionProof,
@@ -40,6 +42,14 @@ def _verify_dir(node_dir: Path, keys: list[str]) -> Report:
     store = open_audit_store(node_dir)
     try:
         return verify_log(store, trusted_keys=trusted)
+    finally:
+        store.close()
+
+
+def _verify_evidence(node_dir: Path) -> EvidenceReport:
+    store = open_audit_store(node_dir)
+    try:
+        return verify_evidence(store, AttachmentStore(node_dir / ATTACHMENTS_DIR))
     finally:
         store.close()
 
@@ -71,13 +81,19 @@ def cmd_verify(args: argparse.Namespace) -> int:
         reports = [_verify_dir(path, args.public_key)]
     else:
         raise InputError(f"{path}: give a node directory, or a replicas.sqlite with --origin")
-    ok = all(r.ok for r in reports)
+    evidence = None if args.origin else _verify_evidence(path)
+    ok = all(r.ok for r in reports) and (evidence is None or evidence.ok)
     if args.json:
         found = [{**dataclasses.asdict(r), "ok": r.ok} for r in reports]
-        show.emit_json({"ok": ok, "logs": found} if args.subtree else found[0])
+        out = {"ok": ok, "logs": found} if args.subtree else found[0]
+        if evidence is not None:
+            out["attachments"] = {**dataclasses.asdict(evidence), "ok": evidence.ok}
+        show.emit_json(out)
         return 0 if ok else FAILED
     for report in reports:
         _show_report(report)
+    if evidence is not None:
+        _show_evidence(evidence)
     if args.subtree:
         bad = [r.origin for r in reports if not r.ok]
         verdict = f"NOT intact: {', '.join(bad)}" if bad else "every log intact"
@@ -97,6 +113,18 @@ def _show_report(report: Report) -> None:
             show.out(f"  also {issue}")
     for note in report.unchecked:
         show.out(f"not checked: {note}")
+
+
+def _show_evidence(report: EvidenceReport) -> None:
+    erased = [e for e in report.evidence if e.found is Found.ERASED]
+    verdict = "intact" if report.ok else "NOT intact"
+    show.out(
+        f"{report.origin}: attachments {verdict}: {len(report.evidence)} named, "
+        f"{len(erased)} erased by decision, {len(report.problems)} problems, "
+        f"{len(report.unreferenced)} stored files named by no event"
+    )
+    for e in [*report.problems, *erased]:
+        show.out(f"  {e}")
 
 
 def cmd_checkpoint(args: argparse.Namespace) -> int:

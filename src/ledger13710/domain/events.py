@@ -62,6 +62,17 @@ class PlanMilestone(msgspec.Struct, frozen=True, kw_only=True):
     due_at: datetime
 
 
+# The bytes of an attachment live in the node's attachment store under ``sha256`` (lower-case
+# hex) and travel to upper tiers beside the events; anyone holding them can check them here.
+class Attachment(msgspec.Struct, frozen=True, kw_only=True):
+    """One file of evidence behind an action, named by its content: never the bytes."""
+
+    name: str
+    media_type: str
+    size: int
+    sha256: str
+
+
 @event("Registered")
 class Registered(ItemEvent, frozen=True, kw_only=True):
     """立项: an item enters the ledger."""
@@ -119,6 +130,7 @@ class Deployed(ItemEvent, frozen=True, kw_only=True):
     """研究部署: the "1", the unit has studied and deployed the task."""
 
     note: str
+    attachments: tuple[Attachment, ...] = ()
 
 
 @event("FeedbackSubmitted")
@@ -126,6 +138,7 @@ class FeedbackSubmitted(ItemEvent, frozen=True, kw_only=True):
     """反馈: the "3", a handling-status report."""
 
     content: str
+    attachments: tuple[Attachment, ...] = ()
 
 
 @event("ProgressReported")
@@ -134,6 +147,7 @@ class ProgressReported(ItemEvent, frozen=True, kw_only=True):
 
     content: str
     milestone: int = 0
+    attachments: tuple[Attachment, ...] = ()
 
 
 @event("Resolved")
@@ -141,6 +155,7 @@ class Resolved(ItemEvent, frozen=True, kw_only=True):
     """落实解决: the problem is solved, awaiting review."""
 
     content: str
+    attachments: tuple[Attachment, ...] = ()
 
 
 @event("PlanSubmitted")
@@ -151,6 +166,7 @@ class PlanSubmitted(ItemEvent, frozen=True, kw_only=True):
     target_at: datetime
     milestones: tuple[PlanMilestone, ...]
     deadlines: tuple[Deadline, ...]
+    attachments: tuple[Attachment, ...] = ()
 
 
 @event("ExtensionRequested")
@@ -160,6 +176,7 @@ class ExtensionRequested(ItemEvent, frozen=True, kw_only=True):
     clock: str
     requested_due: datetime
     reason: str
+    attachments: tuple[Attachment, ...] = ()
 
 
 @event("ExtensionApproved")
@@ -169,6 +186,7 @@ class ExtensionApproved(ItemEvent, frozen=True, kw_only=True):
     clock: str
     deadline: Deadline
     note: str = ""
+    attachments: tuple[Attachment, ...] = ()
 
 
 @event("ExtensionDenied")
@@ -177,6 +195,7 @@ class ExtensionDenied(ItemEvent, frozen=True, kw_only=True):
 
     clock: str
     reason: str
+    attachments: tuple[Attachment, ...] = ()
 
 
 @event("Returned")
@@ -186,6 +205,7 @@ class Returned(ItemEvent, frozen=True, kw_only=True):
     stage: str  # "feedback" or "resolution"
     reason: str
     returns: int
+    attachments: tuple[Attachment, ...] = ()
 
 
 @event("Urged")
@@ -200,6 +220,7 @@ class ClosedOut(ItemEvent, frozen=True, kw_only=True):
     """销号: the "0", the item is verified and closed."""
 
     verdict: str
+    attachments: tuple[Attachment, ...] = ()
 
 
 @event("Cancelled")
@@ -208,6 +229,7 @@ class Cancelled(ItemEvent, frozen=True, kw_only=True):
 
     reason: str
     approved_by: str
+    attachments: tuple[Attachment, ...] = ()
 
 
 @event("PartReviewed")
@@ -227,6 +249,19 @@ class PartReviewed(ItemEvent, frozen=True, kw_only=True):
     clock: str = ""
     until: datetime | None = None
     approved_by: str = ""
+    attachments: tuple[Attachment, ...] = ()
+
+
+@event("AttachmentErased")
+class AttachmentErased(ItemEvent, frozen=True, kw_only=True):
+    """删除附件: an attachment's bytes are erased from the node by a recorded ``decision``."""
+
+    # For personal data in a photo, say. The events that named the file keep its hash, so the
+    # history stays verifiable; verification reports the file as erased by ``decision``.
+
+    sha256: str
+    decision: str
+    reason: str
 
 
 LIFECYCLE_EVENTS: tuple[type[ItemEvent], ...] = tuple(

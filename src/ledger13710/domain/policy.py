@@ -40,6 +40,7 @@ from typing import Literal
 
 import msgspec
 
+from ledger13710.domain.attachments import AttachmentRules, AttachmentsFile, parse_rules
 from ledger13710.domain.calendar import WorkCalendar
 from ledger13710.domain.errors import ConfigError, InputError
 from ledger13710.domain.types import SHANGHAI, Clock, Deadline, Severity, milestone_clock
@@ -92,6 +93,7 @@ class PolicyFile(msgspec.Struct, forbid_unknown_fields=True):
     quiet_hours: QuietHoursFile = msgspec.field(default_factory=QuietHoursFile)
     overdue_repeat: str = "24h"
     overdue_notify_raising_unit: bool = True
+    attachments: AttachmentsFile = msgspec.field(default_factory=AttachmentsFile)
 
 
 # --- the validated policy -------------------------------------------------------------------
@@ -130,6 +132,7 @@ class Policy(msgspec.Struct, frozen=True, kw_only=True):
     quiet_hours: QuietHours = msgspec.field(default_factory=QuietHours)
     overdue_repeat_s: int = 24 * 3600
     overdue_notify_raising_unit: bool = True
+    attachments: AttachmentRules = msgspec.field(default_factory=AttachmentRules)
 
     def rule(self, clock: Clock, severity: Severity) -> Rule:
         """The rule of a standing clock; the resolve rule depends on ``severity``."""
@@ -342,4 +345,5 @@ def parse_policy(text: str, source: str) -> Policy:
         quiet_hours=quiet,
         overdue_repeat_s=_field_duration(raw.overdue_repeat, "overdue_repeat", source, True),
         overdue_notify_raising_unit=raw.overdue_notify_raising_unit,
+        attachments=parse_rules(raw.attachments, source),
     )

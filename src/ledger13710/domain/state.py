@@ -88,6 +88,8 @@ class ItemState(msgspec.Struct, kw_only=True):
     plan_milestones: int = 0
     finished_at: datetime | None = None
     cancel_reason: str = ""
+    evidence: dict[str, int] = msgspec.field(default_factory=dict)
+    erased: dict[str, str] = msgspec.field(default_factory=dict)
 
     def child_counts(self) -> dict[str, int]:
         """How many sub-assigned parts are in each state (the roll-up)."""
@@ -138,6 +140,8 @@ def _registered(e: ev.Registered) -> ItemState:
 
 
 def _apply(s: ItemState, e: ev.ItemEvent) -> None:  # noqa: PLR0912, PLR0915 - one branch per event type
+    for att in getattr(e, "attachments", ()):
+        s.evidence.setdefault(att.sha256, att.size)
     match e:
         case ev.Assigned():
             s.state = State.ASSIGNED
@@ -208,6 +212,9 @@ def _apply(s: ItemState, e: ev.ItemEvent) -> None:  # noqa: PLR0912, PLR0915 - o
             s.state = State.CANCELLED
             s.finished_at = e.timestamp
             s.cancel_reason = e.reason
+        case ev.AttachmentErased():
+            s.evidence.pop(e.sha256, None)
+            s.erased[e.sha256] = e.decision
 
 
 def _meet(s: ItemState, clock: str, at: datetime) -> None:
