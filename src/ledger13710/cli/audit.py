@@ -29,6 +29,7 @@ from ledger13710.audit.report import render_report
 from ledger13710.audit.store import node_config, open_audit_store
 from ledger13710.audit.trust import load_trusted
 from ledger13710.audit.verify import Report, verify_log
+from ledger13710.cli import evidence as evidence_view
 from ledger13710.cli import render as show
 from ledger13710.domain.errors import InputError
 from ledger13710.log.merkle import ProofError
@@ -163,10 +164,13 @@ def cmd_replay(args: argparse.Namespace) -> int:
     result = replay(Path(args.dir), args.item, as_of)
     data = show.item_json(result.state, as_of)
     data["events"] = [{"topic": type(e).TOPIC, **msgspec.to_builtins(e)} for e in result.events]
+    named = evidence_view.from_events(result.events)  # with where the bytes are now
+    data["attachments"] = evidence_view.evidence_json(Path(args.dir), named)
     if args.json:
         show.emit_json(data)
     else:
-        show.print_all(show.item_panel(result.state, result.events, as_of))
+        tables = evidence_view.evidence_tables(Path(args.dir), named)
+        show.print_all([*show.item_panel(result.state, result.events, as_of), *tables])
     return 0
 
 
@@ -209,7 +213,7 @@ def cmd_check_proof(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     """``audit report --item N | --unit U``: an HTML report with the verification result."""
     node_dir = Path(args.dir)
-    report = _verify_dir(node_dir, [])
+    report, evidence = _verify_dir(node_dir, []), _verify_evidence(node_dir)
     node = open_node(node_dir, args.run_clock)
     store = open_audit_store(node_dir)
     try:
@@ -219,12 +223,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         else:
             items = [i for i in node.app.items() if args.unit in (i.lead_unit, *i.co_units)]
         title = f"审计报告 audit report: {args.item or args.unit}"
-        html = render_report(title, report, store, items, now)
+        html = render_report(title, report, store, items, now, evidence)
     finally:
         store.close()
         node.close()
     _write(html, args.out)
-    return 0 if report.ok else FAILED
+    return 0 if report.ok and evidence.ok else FAILED
 
 
 def add_audit_commands(sub: Any, common: argparse.ArgumentParser) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ledger13710.application.ledger import LedgerApp
+from ledger13710.cli import evidence
 from ledger13710.cli import render as show
 from ledger13710.domain.errors import InputError
 from ledger13710.domain.policy import end_of_day
@@ -51,9 +52,11 @@ def _show(args: argparse.Namespace) -> int:
             {"topic": type(e).TOPIC, **{f: getattr(e, f) for f in e.__struct_fields__}}
             for e in events
         ]
+        data["attachments"] = evidence.evidence_json(Path(args.dir), evidence.from_events(events))
         show.emit_json(data)
     else:
-        show.print_all(show.item_panel(item, events, now))
+        tables = evidence.evidence_tables(Path(args.dir), evidence.from_events(events))
+        show.print_all([*show.item_panel(item, events, now), *tables])
     return 0
 
 
