@@ -112,6 +112,33 @@ def node_permissions(node_id: str) -> dict[str, Any]:
     }
 
 
+def attachment_permissions(node_id: str, node_ids: Collection[str]) -> list[str]:
+    """What ``node_id`` may publish for attachments: write its own bucket, read (never write)
+    the buckets of its descendants. Stream names are single tokens, so each is listed."""
+    js, own = "$JS.API", sj.attachment_stream(node_id)
+    allow = [
+        f"$O.{sj.attachment_bucket(node_id)}.>",
+        f"{js}.STREAM.INFO.{own}",
+        f"{js}.STREAM.PURGE.{own}",
+        f"{js}.DIRECT.GET.{own}.>",
+        f"{js}.STREAM.MSG.GET.{own}",
+    ]
+    for below in sorted(n for n in node_ids if n.startswith(node_id + ".")):
+        stream = sj.attachment_stream(below)
+        allow += [
+            f"{js}.STREAM.INFO.{stream}",
+            f"{js}.DIRECT.GET.{stream}.>",
+            f"{js}.STREAM.MSG.GET.{stream}",
+            f"{js}.CONSUMER.CREATE.{stream}",
+            f"{js}.CONSUMER.CREATE.{stream}.>",
+            f"{js}.CONSUMER.DELETE.{stream}.>",
+            f"$JS.FC.{stream}.>",
+        ]
+    if any(n.startswith(node_id + ".") for n in node_ids):
+        allow.append(f"{js}.STREAM.NAMES")  # nats-py looks a chunk subject's stream up
+    return allow
+
+
 def integrator_permissions() -> dict[str, Any]:
     """Read-only: consumers on the public mirror (any name, any filter), nothing to publish.
 
@@ -149,8 +176,8 @@ def account_users(node_ids: Collection[str], creds: Mapping[str, str]) -> list[d
             {"user": INTEGRATOR, "password": creds[INTEGRATOR],
              "permissions": integrator_permissions()}
         )  # fmt: skip
-    users += [
-        {"user": n, "password": creds[n], "permissions": node_permissions(n)}
-        for n in sorted(node_ids)
-    ]
+    for n in sorted(node_ids):
+        perms = node_permissions(n)
+        perms["publish"]["allow"] += attachment_permissions(n, node_ids)
+        users.append({"user": n, "password": creds[n], "permissions": perms})
     return users
