@@ -101,7 +101,8 @@ class AttachmentSync:
             if erased:
                 with contextlib.suppress(nats.js.errors.NotFoundError):
                     await bucket.delete(erased)
-            await run_sync(self.replicas.set_position, UPLOADED, n.id)
+        if notes:  # once per batch: a batch redone after a failure uploads nothing twice
+            await run_sync(self.replicas.set_position, UPLOADED, notes[-1].id)
         return len(notes)
 
     async def _upload(self, bucket: ObjectStore, a: ev.Attachment) -> None:
@@ -127,15 +128,18 @@ class AttachmentSync:
         cursor = fetched_cursor(origin)
         after, _ = await run_sync(self.replicas.get_position, cursor)
         records = await run_sync(self.replicas.records, origin, after, _BATCH)
-        for done, r in enumerate(records):
+        done = 0
+        for r in records:
             attachments, erased = named(r.topic, r.state)
-            for a in attachments:
-                if not await self.fetch(origin, a):
-                    return done  # not there yet (or bad bytes): this origin waits, others go on
+            fetched = [await self.fetch(origin, a) for a in attachments]
+            if not all(fetched):
+                break  # not there yet (or bad bytes): this origin waits, the others go on
             if erased:
                 await run_sync(self.files.erase, erased)
-            await run_sync(self.replicas.set_position, cursor, r.seq)
-        return len(records)
+            done, after = done + 1, r.seq
+        if done:
+            await run_sync(self.replicas.set_position, cursor, after)
+        return done
 
     async def fetch(self, origin: str, a: ev.Attachment) -> bool:
         """Fetch one file from ``origin``'s bucket into this node, only if it hashes right."""

@@ -123,8 +123,14 @@ def attachment_permissions(node_id: str, node_ids: Collection[str]) -> list[str]
         f"{js}.DIRECT.GET.{own}.>",
         f"{js}.STREAM.MSG.GET.{own}",
     ]
-    for below in sorted(n for n in node_ids if n.startswith(node_id + ".")):
-        stream = sj.attachment_stream(below)
+    return allow + attachment_reads([n for n in node_ids if n.startswith(node_id + ".")])
+
+
+def attachment_reads(origins: Collection[str]) -> list[str]:
+    """Reading (never writing) the attachment buckets of ``origins``."""
+    js, allow = "$JS.API", []
+    for origin in sorted(origins):
+        stream = sj.attachment_stream(origin)
         allow += [
             f"{js}.STREAM.INFO.{stream}",
             f"{js}.DIRECT.GET.{stream}.>",
@@ -134,7 +140,7 @@ def attachment_permissions(node_id: str, node_ids: Collection[str]) -> list[str]
             f"{js}.CONSUMER.DELETE.{stream}.>",
             f"$JS.FC.{stream}.>",
         ]
-    if any(n.startswith(node_id + ".") for n in node_ids):
+    if origins:
         allow.append(f"{js}.STREAM.NAMES")  # nats-py looks a chunk subject's stream up
     return allow
 
@@ -172,10 +178,9 @@ def account_users(node_ids: Collection[str], creds: Mapping[str, str]) -> list[d
         raise ConfigError(f"no NATS password for {', '.join(missing)}; regenerate credentials")
     users: list[dict[str, Any]] = [{"user": ADMIN, "password": creds[ADMIN]}]
     if INTEGRATOR in creds:
-        users.append(
-            {"user": INTEGRATOR, "password": creds[INTEGRATOR],
-             "permissions": integrator_permissions()}
-        )  # fmt: skip
+        reader = integrator_permissions()
+        reader["publish"]["allow"] += attachment_reads(node_ids)  # the evidence, like the events
+        users.append({"user": INTEGRATOR, "password": creds[INTEGRATOR], "permissions": reader})
     for n in sorted(node_ids):
         perms = node_permissions(n)
         perms["publish"]["allow"] += attachment_permissions(n, node_ids)
