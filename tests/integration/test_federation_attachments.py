@@ -37,8 +37,8 @@ def gone(path: Path) -> Callable[[], bool]:
 def test_a_township_photo_reaches_every_tier_byte_identical(
     fed: LocalFederation, tmp_path: Path
 ) -> None:
-    """Attach at the township; each tier above holds the same bytes under the same hash; an
-    erasure decided at the township removes the copies above too."""
+    """Attach at the township; each tier above holds the same bytes under the same hash, and
+    the province's subtree audit checks it; an erasure at the township removes the copies."""
     number = local_item(fed, TOWN)
     sup, _raising, _lead, head = local_roles(TOWN)
     photo = tmp_path / "车道.jpg"
@@ -50,6 +50,9 @@ def test_a_township_photo_reaches_every_tier_byte_identical(
         path = stored(fed, node, sha)
         fed.wait_until(path.is_file, WAIT, what=f"{node} holds the photo")
         assert path.read_bytes() == PHOTO
+    audit = fed.cli(SX, "audit", "verify", str(fed.node_dir(SX)), "--subtree")
+    (town,) = [r for r in audit["attachments"] if r["origin"] == TOWN]
+    assert [(e["name"], e["found"]) for e in town["evidence"]] == [("车道.jpg", "ok")]
     fed.cli(TOWN, "item", "erase-attachment", number, "--actor", sup, "--sha256", sha,
             "--decision", "定襄县政府〔2016〕3号", "--reason", "有群众面部",
             now="2016-10-22T10:00")  # fmt: skip

@@ -14,13 +14,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from uuid import UUID
 
 from eventsourcing.persistence import MapperDeserialisationError
 
-from ledger13710.application.attachments import AttachmentStore, Status
+from ledger13710.application.attachments import ATTACHMENTS_DIR, AttachmentStore, Status
 from ledger13710.application.mapper import decode_event
-from ledger13710.audit.store import AuditStore
+from ledger13710.audit.replica import ReplicaAuditStore, replica_origins
+from ledger13710.audit.store import AuditStore, open_audit_store
 from ledger13710.domain import events as ev
 from ledger13710.log.chain import as_bytes
 
@@ -33,9 +35,10 @@ class Found(StrEnum):
     MISSING = "missing"
     TAMPERED = "tampered"
     NOT_ERASED = "erasure unfinished"
+    NOT_YET = "not fetched yet"  # a replicated log's file still on its way up
 
 
-_GOOD = frozenset({Found.OK, Found.ERASED})
+_GOOD = frozenset({Found.OK, Found.ERASED, Found.NOT_YET})
 
 
 @dataclass(frozen=True)
@@ -101,8 +104,11 @@ def _named(store: AuditStore) -> Iterator[tuple[int, str, ev.ItemEvent]]:
                 yield seq, numbers.get(str(e.originator_id), str(e.originator_id)), e
 
 
-def verify_evidence(store: AuditStore, files: AttachmentStore) -> EvidenceReport:
-    """Check every attachment ``store``'s log names against ``files``."""
+def verify_evidence(
+    store: AuditStore, files: AttachmentStore, *, replica: bool = False
+) -> EvidenceReport:
+    """Check every attachment ``store``'s log names against ``files``; for a ``replica`` log a
+    file not here yet is on its way up (not missing), and unreferenced files are not counted."""
     named: list[tuple[int, str, str, ev.Attachment]] = []
     erased: dict[str, tuple[int, str]] = {}
     last_named: dict[str, int] = {}
@@ -123,13 +129,37 @@ def verify_evidence(store: AuditStore, files: AttachmentStore) -> EvidenceReport
         if erasure is not None and erasure[0] > last_named[sha]:
             decision = erasure[1]
             found = Found.ERASED if checked[sha] is Status.MISSING else Found.NOT_ERASED
+        elif replica and checked[sha] is Status.MISSING:
+            found = Found.NOT_YET
         else:
             found = Found(checked[sha].value)
         report.evidence.append(
             Evidence(seq, number, topic, att.name, att.media_type, att.size, sha, found, decision)
         )
-    report.unreferenced = [sha for sha in files.stored() if sha not in last_named]
+    if not replica:
+        report.unreferenced = [sha for sha in files.stored() if sha not in last_named]
     return report
 
 
-__all__ = ["Evidence", "EvidenceReport", "Found", "verify_evidence"]
+def verify_node_evidence(node_dir: Path, *, subtree: bool = False) -> list[EvidenceReport]:
+    """The node's own evidence and, with ``subtree``, that of every log it holds a replica of
+    (one attachment store holds them all: a file is unreferenced only if no log names it)."""
+    files = AttachmentStore(node_dir / ATTACHMENTS_DIR)
+    store = open_audit_store(node_dir)
+    try:
+        reports = [verify_evidence(store, files)]
+    finally:
+        store.close()
+    replicas = node_dir / "replicas.sqlite"
+    for origin in replica_origins(replicas) if subtree else []:
+        held = ReplicaAuditStore(replicas, origin)
+        try:
+            reports.append(verify_evidence(held, files, replica=True))
+        finally:
+            held.close()
+    named = {e.sha256 for r in reports for e in r.evidence}
+    reports[0].unreferenced = [sha for sha in reports[0].unreferenced if sha not in named]
+    return reports
+
+
+__all__ = ["Evidence", "EvidenceReport", "Found", "verify_evidence", "verify_node_evidence"]

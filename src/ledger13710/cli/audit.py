@@ -14,8 +14,7 @@ from typing import Any
 
 import msgspec
 
-from ledger13710.application.attachments import ATTACHMENTS_DIR, AttachmentStore
-from ledger13710.audit.attachments import EvidenceReport, Found, verify_evidence
+from ledger13710.audit.attachments import EvidenceReport, Found, verify_node_evidence
 from ledger13710.audit.checkpoints import make_checkpoint, rotate_key
 from ledger13710.audit.proofs import (
     InclusionProof,
@@ -47,14 +46,6 @@ def _verify_dir(node_dir: Path, keys: list[str]) -> Report:
         store.close()
 
 
-def _verify_evidence(node_dir: Path) -> EvidenceReport:
-    store = open_audit_store(node_dir)
-    try:
-        return verify_evidence(store, AttachmentStore(node_dir / ATTACHMENTS_DIR))
-    finally:
-        store.close()
-
-
 def _verify_subtree(node_dir: Path, keys: list[str]) -> list[Report]:
     """The node's own log, then every descendant's log it holds a replica of (anchored on the
     keys it was configured to trust, else on the keys it pinned)."""
@@ -82,19 +73,20 @@ def cmd_verify(args: argparse.Namespace) -> int:
         reports = [_verify_dir(path, args.public_key)]
     else:
         raise InputError(f"{path}: give a node directory, or a replicas.sqlite with --origin")
-    evidence = None if args.origin else _verify_evidence(path)
-    ok = all(r.ok for r in reports) and (evidence is None or evidence.ok)
+    evidence = [] if args.origin else verify_node_evidence(path, subtree=args.subtree)
+    ok = all(r.ok for r in reports) and all(e.ok for e in evidence)
     if args.json:
         found = [{**dataclasses.asdict(r), "ok": r.ok} for r in reports]
         out = {"ok": ok, "logs": found} if args.subtree else found[0]
-        if evidence is not None:
-            out["attachments"] = {**dataclasses.asdict(evidence), "ok": evidence.ok}
+        files = [{**dataclasses.asdict(e), "ok": e.ok} for e in evidence]
+        if files:
+            out["attachments"] = files if args.subtree else files[0]
         show.emit_json(out)
         return 0 if ok else FAILED
     for report in reports:
         _show_report(report)
-    if evidence is not None:
-        _show_evidence(evidence)
+    for files_report in evidence:
+        _show_evidence(files_report)
     if args.subtree:
         bad = [r.origin for r in reports if not r.ok]
         verdict = f"NOT intact: {', '.join(bad)}" if bad else "every log intact"
@@ -213,7 +205,7 @@ def cmd_check_proof(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     """``audit report --item N | --unit U``: an HTML report with the verification result."""
     node_dir = Path(args.dir)
-    report, evidence = _verify_dir(node_dir, []), _verify_evidence(node_dir)
+    report, (evidence,) = _verify_dir(node_dir, []), verify_node_evidence(node_dir)
     node = open_node(node_dir, args.run_clock)
     store = open_audit_store(node_dir)
     try:
