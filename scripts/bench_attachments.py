@@ -36,10 +36,10 @@ import nats
 
 from ledger13710 import logging as ledger_logging
 from ledger13710.application.attachments import ATTACHMENTS_DIR, AttachmentStore, file_sha256
-from ledger13710.application.bootstrap import open_node
 from ledger13710.domain.clock import ManualClock
 from ledger13710.domain.types import SHANGHAI
-from ledger13710.replication.localfed import LocalFederation
+from ledger13710.node.bootstrap import open_node
+from ledger13710.testing.localfed import LocalFederation
 
 PROVINCE, TOWNSHIP = "sx", "sx.xinzhou.dingxiang.jinchang"
 SUPERVISOR = "sx-xinzhou-dingxiang-jinchang-party-office-sup1"

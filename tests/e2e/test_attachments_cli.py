@@ -74,9 +74,7 @@ def test_a_refused_attachment_is_one_line_and_exit_2(tmp_path: Path) -> None:
     missing = run(
         "item", "deploy", number, "--attach", str(tmp_path / "no.pdf"), "--actor", HEAD, *d
     )
-    assert (2, f"ledger13710: error: --attach {tmp_path / 'no.pdf'}: no such file\n") == (
-        missing.code,
-        missing.err,
-    )
+    expected = f"ledger13710: error: attachment {tmp_path / 'no.pdf'}: no such file (--attach)\n"
+    assert (2, expected) == (missing.code, missing.err)
     assert ok("item", "show", number, *d)["state"] == "assigned"
     assert not (node / "attachments").exists()

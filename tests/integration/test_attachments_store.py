@@ -115,7 +115,7 @@ def test_a_refused_attachment_writes_nothing(
 def test_a_missing_file_is_named(node: Node, tmp_path: Path) -> None:
     """``--attach`` of a path that is not there is one clear line naming it."""
     number = new_item(node.app)
-    with pytest.raises(InputError, match=r"^--attach .*nope.pdf: no such file$"):
+    with pytest.raises(InputError, match=r"^attachment .*nope.pdf: no such file$"):
         node.app.resolve(number, actor=LEAD, content="x", attach=[tmp_path / "nope.pdf"])
 
 

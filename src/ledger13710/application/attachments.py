@@ -73,11 +73,12 @@ def describe(path: Path) -> Staged:
     """Read a file to attach: its name, media type, size and SHA-256 (nothing is written)."""
     try:
         if not path.is_file():
-            raise InputError(f"--attach {path}: no such file")
+            raise InputError(f"attachment {path}: no such file", field="attach")
         sha = file_sha256(path)
         size = path.stat().st_size
     except OSError as exc:
-        raise InputError(f"--attach {path}: cannot read it: {exc.strerror}") from None
+        msg = f"attachment {path}: cannot read it: {exc.strerror}"
+        raise InputError(msg, field="attach") from None
     att = ev.Attachment(name=path.name, media_type=media_type(path.name), size=size, sha256=sha)
     return Staged(attachment=att, source=path)
 

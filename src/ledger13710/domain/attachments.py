@@ -85,18 +85,22 @@ def _size(n: int) -> str:
 def check_file(att: ev.Attachment, rules: AttachmentRules) -> None:
     """One file against the per-file limit and the allowed media types."""
     if not att.name or "/" in att.name or "\\" in att.name:
-        raise InputError(f"attachment name {att.name!r} must be a plain file name")
+        raise InputError(f"attachment name {att.name!r} must be a plain file name", field="attach")
     if not _SHA256.fullmatch(att.sha256):
-        raise InputError(f"attachment {att.name}: {att.sha256!r} is not a SHA-256 in hex")
+        raise InputError(
+            f"attachment {att.name}: {att.sha256!r} is not a SHA-256 in hex", field="attach"
+        )
     if att.size > rules.max_file_bytes:
         raise InputError(
             f"attachment {att.name} is {_size(att.size)}, over the policy's limit of "
-            f"{_size(rules.max_file_bytes)} per file"
+            f"{_size(rules.max_file_bytes)} per file",
+            field="attach",
         )
     if att.media_type not in rules.media_types:
         raise InputError(
             f"attachment {att.name}: type {att.media_type} is not allowed; the policy allows "
-            "images, PDF/OFD and office documents"
+            "images, PDF/OFD and office documents",
+            field="attach",
         )
 
 
@@ -113,7 +117,8 @@ def check_for_item(
         if att.sha256 in erased and att.sha256 not in present:
             raise InputError(
                 f"attachment {att.name} was erased from this item by decision "
-                f"{erased[att.sha256]}; it cannot be attached again"
+                f"{erased[att.sha256]}; it cannot be attached again",
+                field="attach",
             )
     total = dict(present)
     for att in new:
@@ -121,19 +126,21 @@ def check_for_item(
     if len(total) > rules.max_item_files:
         raise InputError(
             f"an item may hold at most {rules.max_item_files} attachments; "
-            f"this would make {len(total)}"
+            f"this would make {len(total)}",
+            field="attach",
         )
     if sum(total.values()) > rules.max_item_bytes:
         raise InputError(
             f"an item's attachments may total at most {_size(rules.max_item_bytes)}; "
-            f"this would make {_size(sum(total.values()))}"
+            f"this would make {_size(sum(total.values()))}",
+            field="attach",
         )
 
 
 def check_erasure(present: dict[str, int], erased: dict[str, str], sha256: str) -> None:
     """The item must hold the file to erase it (an erased one is reported by the caller)."""
     if sha256 not in present and sha256 not in erased:
-        raise InputError(f"the item has no attachment with SHA-256 {sha256}")
+        raise InputError(f"the item has no attachment with SHA-256 {sha256}", field="sha256")
 
 
 __all__ = [
