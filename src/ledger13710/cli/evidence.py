@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from rich.table import Table
 
 from ledger13710.application.attachments import ATTACHMENTS_DIR, AttachmentStore
 from ledger13710.domain import events as ev
-from ledger13710.projections.timeline import Timeline
+
+if TYPE_CHECKING:  # item show must not load the views' aiosqlite (tests/unit/test_cli_groups.py)
+    from ledger13710.projections.timeline import Timeline
 
 #: (event version, event kind, attachment)
 Named = tuple[int, str, ev.Attachment]
