@@ -105,7 +105,7 @@ def test_export_writes_board_sheets_that_import_back(
             stats = await statistics(views.store, LedgerQuery(), now)
 
             def fill(wb: Workbook) -> None:
-                excel.add_ledger_sheets(wb, page.items, source.app.boards)
+                excel.add_ledger_sheets(wb, page.items, source.app.boards, {})
                 excel.add_stats_sheets(wb, stats, source.app.boards)
 
             excel.write_xlsx(out, fill)

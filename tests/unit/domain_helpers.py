@@ -298,6 +298,18 @@ def _review_part(sc: Scenario, unit: str | None, choice: int) -> None:
     )
 
 
+#: the evidence every resolution in these walks carries
+PHOTO = ev.Attachment(name="lane.jpg", media_type="image/jpeg", size=2048, sha256="ab" * 32)
+
+
+def erase_photo(sc: Scenario) -> None:
+    """删除附件: the raising side erases :data:`PHOTO` by a decision."""
+    sc.item.erase_attachment(
+        sha256=PHOTO.sha256, decision="晋政办〔2016〕9号", reason="a bystander's face",
+        **_by_raiser(sc, None),
+    )  # fmt: skip
+
+
 def _by_lead(sc: Scenario, unit: str | None) -> dict[str, Any]:
     """``now``/``actor``/``unit`` keywords of an undertaking command, one hour on."""
     return {"now": sc.tick(), "actor": OPERATOR, "unit": _undertaker(sc, unit)}
@@ -324,7 +336,9 @@ COMMANDS: dict[str, Command] = {
     "progress": lambda sc, u, c: sc.item.progress(
         content="works started", milestone=c % (sc.state.plan_milestones + 1), **_by_lead(sc, u)
     ),
-    "resolve": lambda sc, u, _: sc.item.resolve(content="lanes widened", **_by_lead(sc, u)),
+    "resolve": lambda sc, u, _: sc.item.resolve(
+        content="lanes widened", attachments=(PHOTO,), **_by_lead(sc, u)
+    ),
     "plan": _plan,
     "extend": _extend,
     "extend-decision": _decide,

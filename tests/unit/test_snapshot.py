@@ -14,6 +14,7 @@ from domain_helpers import (
     Scenario,
     as_builtins,
     assigned,
+    erase_photo,
     feasible,
     perform,
     replay,
@@ -52,12 +53,13 @@ WALK: tuple[tuple[str, int], ...] = (
 
 
 def full_walk() -> Scenario:
-    """An item taken through every lifecycle event type, ending closed out."""
+    """An item taken through every lifecycle event type, ending closed out, its photo erased."""
     sc = assigned()
     for action, choice in WALK:
         perform(sc, action, choice=choice)
     resolve_child(sc, f"{NUMBER}-1")
     perform(sc, "close-out")
+    erase_photo(sc)
     sc.flush()
     return sc
 

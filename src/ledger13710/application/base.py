@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -21,10 +22,12 @@ from eventsourcing.persistence import (
     Tracking,
 )
 
+from ledger13710.application.attachments import AttachmentStore, Staged, describe
 from ledger13710.application.mapper import MsgspecMapper
 from ledger13710.application.recorders import chained_process_recorder
 from ledger13710.config.boards import Board
 from ledger13710.domain import events as ev
+from ledger13710.domain.attachments import Evidence, check_file, check_for_item
 from ledger13710.domain.calendar import WorkCalendar
 from ledger13710.domain.clock import Clock
 from ledger13710.domain.directory import Directory
@@ -61,6 +64,7 @@ class LedgerBase(Application[UUID]):
         boards: Mapping[str, Board],
         node_ids: Sequence[str] = (),
         env: Mapping[str, str] | None = None,
+        evidence_dir: Path | None = None,
     ) -> None:
         self.node_id = node_id
         self.policy = policy
@@ -69,6 +73,7 @@ class LedgerBase(Application[UUID]):
         self.directory = directory
         self.boards = dict(boards)
         self.node_ids = frozenset(node_ids) | {node_id}
+        self.evidence_store = AttachmentStore(evidence_dir) if evidence_dir is not None else None
         base = {"AGGREGATE_CACHE_MAXSIZE": "1000", "COMPRESSOR_TOPIC": ""}
         super().__init__(env={**base, **(env or {})})
 
@@ -186,13 +191,47 @@ class LedgerBase(Application[UUID]):
     def _actor_unit(self, actor: str) -> str:
         return self.directory.contact(actor).unit
 
-    def _act(self, number: str, actor: str, command: Callable[[Item, str], None]) -> ItemState:
+    def stage(self, files: Sequence[Path]) -> list[Staged]:
+        """Describe files to attach and check each against the policy; nothing is written."""
+        if files:
+            self.attachment_store()
+        staged = [describe(f) for f in files]
+        for s in staged:
+            check_file(s.attachment, self.policy.attachments)
+        return staged
+
+    def attachment_store(self) -> AttachmentStore:
+        """The node's attachment store (a ledger opened without one refuses attachments)."""
+        if self.evidence_store is None:
+            raise InputError(f"node {self.node_id} was opened without an attachment store")
+        return self.evidence_store
+
+    def _act(
+        self,
+        number: str,
+        actor: str,
+        command: Callable[[Item, str], None],
+        staged: Sequence[Staged] = (),
+    ) -> ItemState:
         unit = self._actor_unit(actor)
         item = self.load(number)
+        self._check_evidence(item, staged)
         command(item, unit)
         parent = self._parent_to_update(item)
+        self._keep(staged)
         self._save(number, item, parent)
         return item.state
+
+    def _check_evidence(self, item: Item, staged: Sequence[Staged]) -> None:
+        """The item's limits: checked before the command, so a refusal writes nothing."""
+        if staged:
+            new = evidence(staged)
+            check_for_item(item.state.evidence, item.state.erased, new, self.policy.attachments)
+
+    def _keep(self, staged: Sequence[Staged]) -> None:
+        """Store the files durably: always before the events that name them are saved."""
+        if staged:
+            self.attachment_store().put(staged)
 
     def _parent_to_update(self, item: Item) -> Item | None:
         pid = item.state.parent_id
@@ -217,9 +256,14 @@ class LedgerBase(Application[UUID]):
             ) from None
 
 
+def evidence(staged: Sequence[Staged]) -> Evidence:
+    """What the event records of staged files."""
+    return tuple(s.attachment for s in staged)
+
+
 def check_choice(what: str, value: str, allowed: list[str]) -> None:
     if value not in allowed:
         raise InputError(f"unknown {what} {value!r}; choose one of: {', '.join(allowed)}")
 
 
-__all__ = ["LedgerBase", "check_choice"]
+__all__ = ["LedgerBase", "check_choice", "evidence"]

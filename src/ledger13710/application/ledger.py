@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Protocol
 from uuid import UUID
 
 import msgspec
 
-from ledger13710.application.base import check_choice
+from ledger13710.application.base import check_choice, evidence
 from ledger13710.application.review import ReviewApp
 from ledger13710.domain import events as ev
 from ledger13710.domain.directory import host_node
@@ -201,42 +202,75 @@ class LedgerApp(ReviewApp):
         child.assign(deadlines=self._clocks(child, now), now=now, actor=actor, unit=unit)
         return child
 
-    def deploy(self, number: str, *, actor: str, note: str = "") -> ItemState:
-        """研究部署."""
-        now = self.clock.now()
+    def deploy(
+        self, number: str, *, actor: str, note: str = "", attach: Sequence[Path] = ()
+    ) -> ItemState:
+        """研究部署; ``attach``: evidence files (so for every command below)."""
+        now, staged = self.clock.now(), self.stage(attach)
+        atts = evidence(staged)
         return self._act(
-            number, actor, lambda it, u: it.deploy(note=note, now=now, actor=actor, unit=u)
+            number,
+            actor,
+            lambda it, u: it.deploy(note=note, now=now, actor=actor, unit=u, attachments=atts),
+            staged,
         )
 
-    def feedback(self, number: str, *, actor: str, content: str) -> ItemState:
+    def feedback(
+        self, number: str, *, actor: str, content: str, attach: Sequence[Path] = ()
+    ) -> ItemState:
         """反馈 (the raising side's review clock starts, when the policy times reviews)."""
-        now = self.clock.now()
+        now, staged = self.clock.now(), self.stage(attach)
+        atts = evidence(staged)
         review = self.policy.review_deadline(REVIEW_FEEDBACK, now, self.calendar)
         return self._act(
             number,
             actor,
-            lambda it, u: it.feedback(content=content, now=now, actor=actor, unit=u, review=review),
+            lambda it, u: it.feedback(
+                content=content, now=now, actor=actor, unit=u, review=review, attachments=atts
+            ),
+            staged,
         )
 
-    def progress(self, number: str, *, actor: str, content: str, milestone: int = 0) -> ItemState:
+    def progress(
+        self,
+        number: str,
+        *,
+        actor: str,
+        content: str,
+        milestone: int = 0,
+        attach: Sequence[Path] = (),
+    ) -> ItemState:
         """进展, optionally meeting plan milestone ``milestone``."""
-        now = self.clock.now()
+        now, staged = self.clock.now(), self.stage(attach)
+        atts = evidence(staged)
         return self._act(
             number,
             actor,
             lambda it, u: it.progress(
-                content=content, now=now, actor=actor, unit=u, milestone=milestone
+                content=content,
+                now=now,
+                actor=actor,
+                unit=u,
+                milestone=milestone,
+                attachments=atts,
             ),
+            staged,
         )
 
-    def resolve(self, number: str, *, actor: str, content: str) -> ItemState:
+    def resolve(
+        self, number: str, *, actor: str, content: str, attach: Sequence[Path] = ()
+    ) -> ItemState:
         """落实解决 (the raising side's review clock starts, when the policy times reviews)."""
-        now = self.clock.now()
+        now, staged = self.clock.now(), self.stage(attach)
+        atts = evidence(staged)
         review = self.policy.review_deadline(REVIEW_RESOLUTION, now, self.calendar)
         return self._act(
             number,
             actor,
-            lambda it, u: it.resolve(content=content, now=now, actor=actor, unit=u, review=review),
+            lambda it, u: it.resolve(
+                content=content, now=now, actor=actor, unit=u, review=review, attachments=atts
+            ),
+            staged,
         )
 
     def plan(
@@ -247,9 +281,11 @@ class LedgerApp(ReviewApp):
         reason: str,
         milestones: Sequence[tuple[str, datetime]],
         target_at: datetime,
+        attach: Sequence[Path] = (),
     ) -> ItemState:
         """时间节点和方案: each milestone becomes a tracked deadline, and so does the target."""
-        now = self.clock.now()
+        now, staged = self.clock.now(), self.stage(attach)
+        atts = evidence(staged)
         steps = [ev.PlanMilestone(title=t, due_at=d) for t, d in milestones]
         deadlines = [
             self.policy.milestone_deadline(i, now, m.due_at, self.calendar)
@@ -269,14 +305,24 @@ class LedgerApp(ReviewApp):
                 now=now,
                 actor=actor,
                 unit=u,
+                attachments=atts,
             ),
+            staged,
         )
 
     def request_extension(
-        self, number: str, *, actor: str, clock: str, until: datetime, reason: str
+        self,
+        number: str,
+        *,
+        actor: str,
+        clock: str,
+        until: datetime,
+        reason: str,
+        attach: Sequence[Path] = (),
     ) -> ItemState:
         """延期申请 for one clock (and the raising side's clock to decide it, if timed)."""
-        now = self.clock.now()
+        now, staged = self.clock.now(), self.stage(attach)
+        atts = evidence(staged)
         review = self.policy.review_deadline(review_extension_clock(clock), now, self.calendar)
         return self._act(
             number,
@@ -289,7 +335,9 @@ class LedgerApp(ReviewApp):
                 actor=actor,
                 unit=u,
                 review=review,
+                attachments=atts,
             ),
+            staged,
         )
 
 

@@ -7,14 +7,21 @@ delivers it to the lower node, which applies it to the part.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 
 from eventsourcing.application import AggregateNotFoundError
 
-from ledger13710.application.base import LedgerBase
+from ledger13710.application.attachments import Staged
+from ledger13710.application.base import LedgerBase, evidence
+from ledger13710.domain.attachments import Evidence
 from ledger13710.domain.errors import InputError, NotFoundError
 from ledger13710.domain.item import Item, item_id
 from ledger13710.domain.state import FINISHED, ItemState, State
+from ledger13710.logging import get_logger
+
+log = get_logger("ledger13710.ledger")
 
 
 class ReviewApp(LedgerBase):
@@ -29,11 +36,17 @@ class ReviewApp(LedgerBase):
         approve: bool,
         reason: str = "",
         until: datetime | None = None,
+        attach: Sequence[Path] = (),
     ) -> ItemState:
-        """延期审批: approve (to ``until`` or the requested time) or deny."""
-        now = self.clock.now()
+        """延期审批: approve (to ``until`` or the requested time) or deny.
+
+        ``attach``: evidence files, recorded with the decision (so for every command here).
+        """
+        now, staged = self.clock.now(), self.stage(attach)
         action = "extend-approve" if approve else "extend-deny"
-        remote = self._review_remote(number, actor, action, reason, clock=clock, until=until)
+        remote = self._review_remote(
+            number, actor, action, reason, clock=clock, until=until, staged=staged
+        )
         if remote is not None:
             return remote
 
@@ -45,13 +58,20 @@ class ReviewApp(LedgerBase):
                 due = until or pending.requested_due
                 deadline = self.policy.extended_deadline(previous, due, now, self.calendar)
             it.decide_extension(
-                clock=clock, deadline=deadline, reason=reason, now=now, actor=actor, unit=unit
-            )
+                clock=clock, deadline=deadline, reason=reason, now=now, actor=actor, unit=unit,
+                attachments=evidence(staged),
+            )  # fmt: skip
 
-        return self._act(number, actor, decide)
+        return self._act(number, actor, decide, staged)
 
     def return_for_rework(
-        self, number: str, *, actor: str, reason: str, untrue: bool = False
+        self,
+        number: str,
+        *,
+        actor: str,
+        reason: str,
+        untrue: bool = False,
+        attach: Sequence[Path] = (),
     ) -> ItemState:
         """退回; ``untrue`` marks the returned feedback as untrue (不实). A part hosted below is
         returned by decision, and cannot be marked untrue from here yet."""
@@ -60,16 +80,18 @@ class ReviewApp(LedgerBase):
                 f"item {number} is not on node {self.node_id}: feedback is marked untrue on the "
                 "node that holds the item (return a part hosted below without --untrue)"
             )
-        remote = self._review_remote(number, actor, "return", reason)
+        staged = self.stage(attach)
+        remote = self._review_remote(number, actor, "return", reason, staged=staged)
         if remote is not None:
             return remote
-        now = self.clock.now()
+        now, atts = self.clock.now(), evidence(staged)
         return self._act(
             number,
             actor,
             lambda it, u: it.return_for_rework(
-                reason=reason, now=now, actor=actor, unit=u, untrue=untrue
+                reason=reason, now=now, actor=actor, unit=u, untrue=untrue, attachments=atts
             ),
+            staged,
         )
 
     def accept_feedback(self, number: str, *, actor: str, note: str = "") -> ItemState:
@@ -89,22 +111,37 @@ class ReviewApp(LedgerBase):
             number, actor, lambda it, u: it.urge(message=message, now=now, actor=actor, unit=u)
         )
 
-    def close_out(self, number: str, *, actor: str, verdict: str) -> ItemState:
+    def close_out(
+        self, number: str, *, actor: str, verdict: str, attach: Sequence[Path] = ()
+    ) -> ItemState:
         """销号: the item, and with it every resolved part below it, here or on lower nodes."""
-        remote = self._review_remote(number, actor, "close-out", verdict)
+        staged = self.stage(attach)
+        remote = self._review_remote(number, actor, "close-out", verdict, staged=staged)
         if remote is not None:
             return remote
         unit = self._actor_unit(actor)
         item = self.load(number)
+        self._check_evidence(item, staged)
         now = self.clock.now()
-        closed = self.close_out_tree(item, verdict=verdict, now=now, actor=actor, unit=unit)
+        closed = self.close_out_tree(
+            item, verdict=verdict, now=now, actor=actor, unit=unit, attachments=evidence(staged)
+        )
+        self._keep(staged)
         self._save(number, *closed, self._parent_to_update(item))
         return item.state
 
     def close_out_tree(
-        self, item: Item, *, verdict: str, now: datetime, actor: str, unit: str
+        self,
+        item: Item,
+        *,
+        verdict: str,
+        now: datetime,
+        actor: str,
+        unit: str,
+        attachments: Evidence = (),
     ) -> list[Item]:
-        """Close ``item`` out after closing its resolved parts (remote ones by decision)."""
+        """Close ``item`` out after closing its resolved parts (remote ones by decision);
+        ``attachments`` go with the decision on ``item`` itself."""
         closed: list[Item] = []
         for ref in list(item.state.children.values()):
             if ref.state != State.RESOLVED:
@@ -118,29 +155,52 @@ class ReviewApp(LedgerBase):
             child = self.aggregate(item_id(ref.number))
             closed += self.close_out_tree(child, verdict=verdict, now=now, actor=actor, unit=unit)
             item.child_updated(child.state, now)
-        item.close_out(verdict=verdict, now=now, actor=actor, unit=unit)
+        item.close_out(verdict=verdict, now=now, actor=actor, unit=unit, attachments=attachments)
         return [*closed, item]
 
-    def cancel(self, number: str, *, actor: str, reason: str, approved_by: str) -> ItemState:
+    def cancel(
+        self,
+        number: str,
+        *,
+        actor: str,
+        reason: str,
+        approved_by: str,
+        attach: Sequence[Path] = (),
+    ) -> ItemState:
         """撤销, with reason and approval: the item and every open part below it."""
         if approved_by:
             self.directory.contact(approved_by)
-        remote = self._review_remote(number, actor, "cancel", reason, approved_by=approved_by)
+        staged = self.stage(attach)
+        remote = self._review_remote(
+            number, actor, "cancel", reason, approved_by=approved_by, staged=staged
+        )
         if remote is not None:
             return remote
         unit = self._actor_unit(actor)
         item = self.load(number)
+        self._check_evidence(item, staged)
         now = self.clock.now()
         cancelled = self.cancel_tree(
-            item, reason=reason, approved_by=approved_by, now=now, actor=actor, unit=unit
-        )
+            item, reason=reason, approved_by=approved_by, now=now, actor=actor, unit=unit,
+            attachments=evidence(staged),
+        )  # fmt: skip
+        self._keep(staged)
         self._save(number, *cancelled, self._parent_to_update(item))
         return item.state
 
     def cancel_tree(
-        self, item: Item, *, reason: str, approved_by: str, now: datetime, actor: str, unit: str
+        self,
+        item: Item,
+        *,
+        reason: str,
+        approved_by: str,
+        now: datetime,
+        actor: str,
+        unit: str,
+        attachments: Evidence = (),
     ) -> list[Item]:
-        """Cancel ``item``'s open parts (remote ones by decision), then ``item`` itself."""
+        """Cancel ``item``'s open parts (remote ones by decision), then ``item`` itself;
+        ``attachments`` go with the decision on ``item`` itself."""
         cancelled: list[Item] = []
         for ref in list(item.state.children.values()):
             if ref.state in FINISHED:
@@ -156,7 +216,10 @@ class ReviewApp(LedgerBase):
                 child, reason=reason, approved_by=approved_by, now=now, actor=actor, unit=unit
             )
             item.child_updated(child.state, now)
-        item.cancel(reason=reason, approved_by=approved_by, now=now, actor=actor, unit=unit)
+        item.cancel(
+            reason=reason, approved_by=approved_by, now=now, actor=actor, unit=unit,
+            attachments=attachments,
+        )  # fmt: skip
         return [*cancelled, item]
 
     def _review_remote(
@@ -169,6 +232,7 @@ class ReviewApp(LedgerBase):
         clock: str = "",
         until: datetime | None = None,
         approved_by: str = "",
+        staged: Sequence[Staged] = (),
     ) -> ItemState | None:
         """Record a decision on a part hosted below; None when ``number`` is a local item."""
         if self.is_local(number):
@@ -181,9 +245,33 @@ class ReviewApp(LedgerBase):
         if parent is None or not any(c.number == number for c in parent.state.children.values()):
             raise NotFoundError(f"no item {number!r} on node {self.node_id}")
         unit = self._actor_unit(actor)
+        self._check_evidence(parent, staged)
         parent.review_part(
             child_number=number, action=action, text=text, now=self.clock.now(),
             actor=actor, unit=unit, clock=clock, until=until, approved_by=approved_by,
+            attachments=evidence(staged),
         )  # fmt: skip
+        self._keep(staged)
         self._save(parent_number, parent)
         return parent.state
+
+    def erase_attachment(
+        self, number: str, *, actor: str, sha256: str, decision: str, reason: str
+    ) -> ItemState:
+        """删除附件: record the erasure decision, then delete the bytes.
+
+        In that order: a crash in between leaves the decision recorded and the bytes present,
+        which ``audit verify`` reports and running this again completes; the other order could
+        leave a file missing with no decision to explain it.
+        """
+        store = self.attachment_store()
+        unit = self._actor_unit(actor)
+        item = self.load(number)
+        now = self.clock.now()
+        if item.erase_attachment(
+            sha256=sha256, decision=decision, reason=reason, now=now, actor=actor, unit=unit
+        ):
+            self._save(number, item)
+        store.erase(sha256)
+        log.info("attachment_erased", node=self.node_id, item=number, sha256=sha256)
+        return item.state

@@ -11,6 +11,7 @@ from datetime import datetime
 from html import escape
 
 from ledger13710.application.mapper import decode_event
+from ledger13710.audit.attachments import EvidenceReport, Found
 from ledger13710.audit.store import AuditStore
 from ledger13710.audit.verify import Report
 from ledger13710.domain.events import event_fields
@@ -70,8 +71,34 @@ def _item_section(store: AuditStore, item: ItemState, covered_upto: int) -> list
     return lines
 
 
+def _evidence_section(evidence: EvidenceReport, number: str) -> list[str]:
+    """The item's attachments: which record named each, its hash, and what the audit found."""
+    rows = [e for e in evidence.evidence if e.item == number]
+    if not rows:
+        return ["<p>附件 evidence: none</p>"]
+    lines = [
+        "<table><tr><th>seq</th><th>附件 evidence</th><th>type</th><th>bytes</th>"
+        "<th>SHA-256</th><th>found</th></tr>"
+    ]
+    for e in rows:
+        found = f"erased by decision {e.decision}" if e.found is Found.ERASED else str(e.found)
+        cls = "ok" if e.found in (Found.OK, Found.ERASED) else "bad"
+        lines.append(
+            f"<tr><td>{e.seq}</td><td>{escape(e.name)}</td><td>{escape(e.media_type)}</td>"
+            f"<td>{e.size}</td><td><code>{e.sha256}</code></td>"
+            f'<td class="{cls}">{escape(found)}</td></tr>'
+        )
+    lines.append("</table>")
+    return lines
+
+
 def render_report(
-    title: str, report: Report, store: AuditStore, items: Iterable[ItemState], now: datetime
+    title: str,
+    report: Report,
+    store: AuditStore,
+    items: Iterable[ItemState],
+    now: datetime,
+    evidence: EvidenceReport,
 ) -> str:
     """The whole HTML document."""
     checkpoints = store.checkpoints()
@@ -87,6 +114,7 @@ def render_report(
         )
     for item in items:
         body += _item_section(store, item, covered)
+        body += _evidence_section(evidence, item.number)
     return (
         '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
         f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>\n"

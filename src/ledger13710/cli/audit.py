@@ -15,6 +15,7 @@ from typing import Any
 
 import msgspec
 
+from ledger13710.audit.attachments import EvidenceReport, Found, verify_node_evidence
 from ledger13710.audit.checkpoints import make_checkpoint, rotate_key
 from ledger13710.audit.proofs import (
     InclusionProof,
@@ -29,6 +30,7 @@ from ledger13710.audit.store import node_config, open_audit_store
 from ledger13710.audit.trust import load_trusted
 from ledger13710.audit.verify import Report, verify_log
 from ledger13710.audit.witness import check_acknowledged, witnessed
+from ledger13710.cli import evidence as evidence_view
 from ledger13710.cli import render as show
 from ledger13710.domain.errors import InputError
 from ledger13710.log.merkle import ProofError
@@ -87,15 +89,21 @@ def cmd_verify(args: argparse.Namespace) -> int:
     else:
         raise InputError(f"{path}: give a node directory, or a replicas.sqlite with --origin")
     good = [r.strict_ok() if args.strict else r.ok for r in reports]
-    ok = all(good) and not refused
+    evidence = [] if args.origin else verify_node_evidence(path, subtree=args.subtree)
+    ok = all(good) and not refused and all(e.ok for e in evidence)
     if args.json:
         found = [{**dataclasses.asdict(r), "ok": g} for r, g in zip(reports, good, strict=True)]
         refusals = [{"origin": o, "messages": n, "reason": why} for o, n, why in refused]
-        out = {"ok": ok, "logs": found, "refused": refusals}
-        show.emit_json(out if args.subtree else found[0])
+        out = {"ok": ok, "logs": found, "refused": refusals} if args.subtree else found[0]
+        files = [{**dataclasses.asdict(e), "ok": e.ok} for e in evidence]
+        if files:
+            out["attachments"] = files if args.subtree else files[0]
+        show.emit_json(out)
         return 0 if ok else FAILED
     for report in reports:
         _show_report(report)
+    for files_report in evidence:
+        _show_evidence(files_report)
     for origin, messages, why in refused:
         show.out(f"refused at ingest: {origin}: {messages} messages: {why}")
     if args.subtree:
@@ -118,6 +126,18 @@ def _show_report(report: Report) -> None:
             show.out(f"  also {issue}")
     for note in report.unchecked:
         show.out(f"not checked: {note}")
+
+
+def _show_evidence(report: EvidenceReport) -> None:
+    erased = [e for e in report.evidence if e.found is Found.ERASED]
+    verdict = "intact" if report.ok else "NOT intact"
+    show.out(
+        f"{report.origin}: attachments {verdict}: {len(report.evidence)} named, "
+        f"{len(erased)} erased by decision, {len(report.problems)} problems, "
+        f"{len(report.unreferenced)} stored files named by no event"
+    )
+    for e in [*report.problems, *erased]:
+        show.out(f"  {e}")
 
 
 def cmd_checkpoint(args: argparse.Namespace) -> int:
@@ -156,10 +176,13 @@ def cmd_replay(args: argparse.Namespace) -> int:
     result = replay(Path(args.dir), args.item, as_of)
     data = show.item_json(result.state, as_of)
     data["events"] = [{"topic": type(e).TOPIC, **msgspec.to_builtins(e)} for e in result.events]
+    named = evidence_view.from_events(result.events)  # with where the bytes are now
+    data["attachments"] = evidence_view.evidence_json(Path(args.dir), named)
     if args.json:
         show.emit_json(data)
     else:
-        show.print_all(show.item_panel(result.state, result.events, as_of))
+        tables = evidence_view.evidence_tables(Path(args.dir), named)
+        show.print_all([*show.item_panel(result.state, result.events, as_of), *tables])
     return 0
 
 
@@ -202,7 +225,7 @@ def cmd_check_proof(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     """``audit report --item N | --unit U``: an HTML report with the verification result."""
     node_dir = Path(args.dir)
-    report = _verify_dir(node_dir, [])
+    report, (evidence,) = _verify_dir(node_dir, []), verify_node_evidence(node_dir)
     node = open_node(node_dir, args.run_clock)
     store = open_audit_store(node_dir)
     try:
@@ -212,12 +235,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         else:
             items = [i for i in node.app.items() if args.unit in (i.lead_unit, *i.co_units)]
         title = f"审计报告 audit report: {args.item or args.unit}"
-        html = render_report(title, report, store, items, now)
+        html = render_report(title, report, store, items, now, evidence)
     finally:
         store.close()
         node.close()
     _write(html, args.out)
-    return 0 if report.ok else FAILED
+    return 0 if report.ok and evidence.ok else FAILED
 
 
 def add_audit_commands(sub: Any, common: argparse.ArgumentParser) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ledger13710.application.ledger import LedgerApp
+from ledger13710.cli import evidence
 from ledger13710.cli import render as show
 from ledger13710.domain.errors import InputError
 from ledger13710.domain.policy import end_of_day
@@ -51,9 +52,11 @@ def _show(args: argparse.Namespace) -> int:
             {"topic": type(e).TOPIC, **{f: getattr(e, f) for f in e.__struct_fields__}}
             for e in events
         ]
+        data["attachments"] = evidence.evidence_json(Path(args.dir), evidence.from_events(events))
         show.emit_json(data)
     else:
-        show.print_all(show.item_panel(item, events, now))
+        tables = evidence.evidence_tables(Path(args.dir), evidence.from_events(events))
+        show.print_all([*show.item_panel(item, events, now), *tables])
     return 0
 
 
@@ -71,6 +74,10 @@ def _milestone(text: str) -> tuple[str, Any]:
     return title.strip(), _due(when, "milestone date")
 
 
+def _files(a: argparse.Namespace) -> list[Path]:
+    return [Path(f) for f in a.attach or []]
+
+
 def _register(app: LedgerApp, a: argparse.Namespace) -> ItemState:
     return app.register(
         title=a.title, source=a.source, board=a.board, severity=a.severity,
@@ -84,12 +91,12 @@ def _extend(app: LedgerApp, a: argparse.Namespace) -> ItemState:
     if a.approve or a.deny:
         return app.decide_extension(
             a.number, actor=a.actor, clock=a.clock, approve=a.approve, reason=a.reason,
-            until=until,
+            until=until, attach=_files(a),
         )  # fmt: skip
     if until is None:
         raise InputError("an extension request needs --until (the due time asked for)")
     return app.request_extension(
-        a.number, actor=a.actor, clock=a.clock, until=until, reason=a.reason
+        a.number, actor=a.actor, clock=a.clock, until=until, reason=a.reason, attach=_files(a)
     )
 
 
@@ -97,7 +104,7 @@ def _plan(app: LedgerApp, a: argparse.Namespace) -> ItemState:
     return app.plan(
         a.number, actor=a.actor, reason=a.reason,
         milestones=[_milestone(m) for m in a.milestone or []],
-        target_at=_due(a.target, "--target"),
+        target_at=_due(a.target, "--target"), attach=_files(a),
     )  # fmt: skip
 
 
@@ -106,37 +113,58 @@ ACTIONS: dict[str, tuple[str, Action]] = {
                                                                  note=a.note)),
     "sub-assign": ("分解交办: a part to a lower unit", lambda app, a: app.sub_assign(
         a.number, to_unit=a.to_unit, part=a.part, actor=a.actor)),
-    "deploy": ("研究部署", lambda app, a: app.deploy(a.number, actor=a.actor, note=a.note)),
-    "feedback": ("反馈", lambda app, a: app.feedback(a.number, actor=a.actor, content=a.content)),
+    "deploy": ("研究部署", lambda app, a: app.deploy(a.number, actor=a.actor, note=a.note,
+                                                    attach=_files(a))),
+    "feedback": ("反馈", lambda app, a: app.feedback(a.number, actor=a.actor, content=a.content,
+                                                    attach=_files(a))),
     "progress": ("进展", lambda app, a: app.progress(
-        a.number, actor=a.actor, content=a.content, milestone=a.milestone)),
+        a.number, actor=a.actor, content=a.content, milestone=a.milestone, attach=_files(a))),
     "resolve": ("落实解决", lambda app, a: app.resolve(a.number, actor=a.actor,
-                                                        content=a.content)),
+                                                        content=a.content, attach=_files(a))),
     "plan": ("时间节点和方案", _plan),
     "extend": ("延期: request, or --approve / --deny", _extend),
     "return": ("退回 for rework", lambda app, a: app.return_for_rework(
-        a.number, actor=a.actor, reason=a.reason, untrue=a.untrue)),
+        a.number, actor=a.actor, reason=a.reason, untrue=a.untrue, attach=_files(a))),
     "accept-feedback": ("反馈审核通过", lambda app, a: app.accept_feedback(
         a.number, actor=a.actor, note=a.note)),
     "urge": ("催办", lambda app, a: app.urge(a.number, actor=a.actor, message=a.message)),
     "close-out": ("销号", lambda app, a: app.close_out(a.number, actor=a.actor,
-                                                       verdict=a.verdict)),
+                                                       verdict=a.verdict, attach=_files(a))),
     "cancel": ("撤销, with reason and approval", lambda app, a: app.cancel(
-        a.number, actor=a.actor, reason=a.reason, approved_by=a.approved_by)),
+        a.number, actor=a.actor, reason=a.reason, approved_by=a.approved_by,
+        attach=_files(a))),
+    "erase-attachment": ("删除附件: erase a file by a recorded decision", lambda app, a:
+        app.erase_attachment(a.number, actor=a.actor, sha256=a.sha256, decision=a.decision,
+                             reason=a.reason)),
 }  # fmt: skip
+
+#: ``--attach FILE``: the actions that report or decide take evidence files
+_ATTACH = (
+    "--attach",
+    {
+        "action": "append",
+        "metavar": "FILE",
+        "help": "evidence file (image, PDF, office), repeatable",
+    },
+)
 
 #: extra arguments per action: (flag, options)
 ARGS: dict[str, list[tuple[str, dict[str, Any]]]] = {
     "assign": [("--note", {"default": ""})],
     "sub-assign": [("--to-unit", {"required": True}), ("--part", {"required": True})],
-    "deploy": [("--note", {"default": ""})],
-    "feedback": [("--content", {"required": True})],
-    "progress": [("--content", {"required": True}), ("--milestone", {"type": int, "default": 0})],
-    "resolve": [("--content", {"required": True})],
+    "deploy": [("--note", {"default": ""}), _ATTACH],
+    "feedback": [("--content", {"required": True}), _ATTACH],
+    "progress": [
+        ("--content", {"required": True}),
+        ("--milestone", {"type": int, "default": 0}),
+        _ATTACH,
+    ],
+    "resolve": [("--content", {"required": True}), _ATTACH],
     "plan": [
         ("--reason", {"required": True}),
         ("--milestone", {"action": "append", "help": "title@date, repeatable, in order"}),
         ("--target", {"required": True, "help": "when the problem will be solved"}),
+        _ATTACH,
     ],
     "extend": [
         ("--clock", {"required": True, "help": "deploy, feedback, resolve, milestone-N"}),
@@ -144,15 +172,22 @@ ARGS: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ("--reason", {"default": ""}),
         ("--approve", {"action": "store_true"}),
         ("--deny", {"action": "store_true"}),
+        _ATTACH,
     ],
     "return": [
         ("--reason", {"required": True}),
         ("--untrue", {"action": "store_true", "help": "the feedback is untrue (不实)"}),
+        _ATTACH,
     ],
     "accept-feedback": [("--note", {"default": ""})],
     "urge": [("--message", {"required": True})],
-    "close-out": [("--verdict", {"required": True})],
-    "cancel": [("--reason", {"required": True}), ("--approved-by", {"required": True})],
+    "close-out": [("--verdict", {"required": True}), _ATTACH],
+    "erase-attachment": [
+        ("--sha256", {"required": True, "help": "the file's SHA-256 (item show lists them)"}),
+        ("--decision", {"required": True, "help": "reference of the erasure decision"}),
+        ("--reason", {"required": True}),
+    ],
+    "cancel": [("--reason", {"required": True}), ("--approved-by", {"required": True}), _ATTACH],
 }
 
 

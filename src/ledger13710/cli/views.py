@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ledger13710.application.node import Node
+from ledger13710.cli import evidence
 from ledger13710.cli import render as show
 from ledger13710.domain.errors import InputError
 from ledger13710.domain.state import State
@@ -25,6 +26,7 @@ from ledger13710.domain.types import Severity, Tier
 from ledger13710.node.bootstrap import open_node
 from ledger13710.node.views import open_views
 from ledger13710.projections import excel
+from ledger13710.projections.evidence import evidence_names
 from ledger13710.projections.importer import import_ledger
 from ledger13710.projections.projector import Projector
 from ledger13710.projections.queries import SORTS, LedgerQuery, chain, ledger_page
@@ -179,7 +181,8 @@ def cmd_timeline(args: argparse.Namespace) -> int:
     if args.json:
         show.emit_json(line)
     else:
-        show.print_all(show.timeline_tables(line))
+        tables = evidence.evidence_tables(Path(args.dir), evidence.from_timeline(line))
+        show.print_all([*show.timeline_tables(line), *tables])
     return 0
 
 
@@ -196,19 +199,20 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     async def q(views: Projector, node: Node, now: datetime) -> Any:
         rows = (await ledger_page(views.store, query, now)).items
-        return rows, await statistics(views.store, query, now), node.app.boards
+        stats = await statistics(views.store, query, now)
+        return rows, stats, node.app.boards, await evidence_names(views.store)
 
-    (rows, stats, boards), _now = _query(args, q)
+    (rows, stats, boards, names), _now = _query(args, q)
     if kind == ".csv":
         if what == "stats":
             excel.write_stats_csv(path, stats)
         else:
-            excel.write_ledger_csv(path, rows, boards)
+            excel.write_ledger_csv(path, rows, boards, names)
     else:
 
         def fill(wb: Any) -> None:
             if what in ("ledger", "all"):
-                excel.add_ledger_sheets(wb, rows, boards)
+                excel.add_ledger_sheets(wb, rows, boards, names)
             if what in ("stats", "all"):
                 excel.add_stats_sheets(wb, stats, boards)
 

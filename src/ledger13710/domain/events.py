@@ -78,6 +78,17 @@ class PlanMilestone(msgspec.Struct, frozen=True, kw_only=True):
     due_at: Instant
 
 
+# The bytes of an attachment live in the node's attachment store under ``sha256`` (lower-case
+# hex) and travel to upper tiers beside the events; anyone holding them can check them here.
+class Attachment(msgspec.Struct, frozen=True, kw_only=True):
+    """One file of evidence behind an action, named by its content: never the bytes."""
+
+    name: str
+    media_type: str
+    size: int
+    sha256: str
+
+
 @event("Registered")
 class Registered(ItemEvent, frozen=True, kw_only=True):
     """立项: an item enters the ledger."""
@@ -137,6 +148,7 @@ class Deployed(ItemEvent, frozen=True, kw_only=True):
     """研究部署: the "1", the unit has studied and deployed the task."""
 
     note: str
+    attachments: tuple[Attachment, ...] = ()
 
 
 @event("FeedbackSubmitted")
@@ -145,6 +157,7 @@ class FeedbackSubmitted(ItemEvent, frozen=True, kw_only=True):
 
     content: str
     review_deadline: Deadline | None = None  # the raising side's review clock, if any
+    attachments: tuple[Attachment, ...] = ()
 
 
 @event("FeedbackAccepted")
@@ -160,6 +173,7 @@ class ProgressReported(ItemEvent, frozen=True, kw_only=True):
 
     content: str
     milestone: Annotated[int, described("> 0: that plan milestone (1-based) is met")] = 0
+    attachments: tuple[Attachment, ...] = ()
 
 
 @event("Resolved")
@@ -168,6 +182,7 @@ class Resolved(ItemEvent, frozen=True, kw_only=True):
 
     content: str
     review_deadline: Deadline | None = None
+    attachments: tuple[Attachment, ...] = ()
 
 
 @event("PlanSubmitted")
@@ -178,6 +193,7 @@ class PlanSubmitted(ItemEvent, frozen=True, kw_only=True):
     target_at: Annotated[Instant, described("when the problem will be solved")]
     milestones: tuple[PlanMilestone, ...]
     deadlines: Annotated[tuple[Deadline, ...], described("one clock per milestone")]
+    attachments: tuple[Attachment, ...] = ()
 
 
 @event("ExtensionRequested")
@@ -188,6 +204,7 @@ class ExtensionRequested(ItemEvent, frozen=True, kw_only=True):
     requested_due: Instant
     reason: str
     review_deadline: Deadline | None = None
+    attachments: tuple[Attachment, ...] = ()
 
 
 @event("ExtensionApproved")
@@ -197,6 +214,7 @@ class ExtensionApproved(ItemEvent, frozen=True, kw_only=True):
     clock: Annotated[str, clock_names("the clock moved")]
     deadline: Annotated[Deadline, described("the clock's new recorded deadline")]
     note: str = ""
+    attachments: tuple[Attachment, ...] = ()
 
 
 @event("ExtensionDenied")
@@ -205,6 +223,7 @@ class ExtensionDenied(ItemEvent, frozen=True, kw_only=True):
 
     clock: Annotated[str, clock_names("the clock that was to move")]
     reason: str
+    attachments: tuple[Attachment, ...] = ()
 
 
 @event("Returned")
@@ -215,6 +234,7 @@ class Returned(ItemEvent, frozen=True, kw_only=True):
     reason: str
     returns: Annotated[int, described("how many times the item was returned, this one included")]
     untrue: bool = False  # the reviewer marks the feedback as untrue (不实), not just insufficient
+    attachments: tuple[Attachment, ...] = ()
 
 
 @event("Urged")
@@ -229,6 +249,7 @@ class ClosedOut(ItemEvent, frozen=True, kw_only=True):
     """销号: the "0", the item is verified and closed."""
 
     verdict: str
+    attachments: tuple[Attachment, ...] = ()
 
 
 @event("Cancelled")
@@ -237,6 +258,7 @@ class Cancelled(ItemEvent, frozen=True, kw_only=True):
 
     reason: str
     approved_by: Annotated[ContactId, described("who approved the cancellation")]
+    attachments: tuple[Attachment, ...] = ()
 
 
 @event("PartReviewed")
@@ -256,6 +278,19 @@ class PartReviewed(ItemEvent, frozen=True, kw_only=True):
     clock: Annotated[str, clock_names("for extend-approve / extend-deny: the clock", "")] = ""
     until: Annotated[Instant | None, described("for extend-approve: the new due time")] = None
     approved_by: Annotated[str, described("for cancel: the contact id who approved it")] = ""
+    attachments: tuple[Attachment, ...] = ()
+
+
+@event("AttachmentErased")
+class AttachmentErased(ItemEvent, frozen=True, kw_only=True):
+    """删除附件: an attachment's bytes are erased from the node by a recorded ``decision``."""
+
+    # For personal data in a photo, say. The events that named the file keep its hash, so the
+    # history stays verifiable; verification reports the file as erased by ``decision``.
+
+    sha256: str
+    decision: str
+    reason: str
 
 
 LIFECYCLE_EVENTS: tuple[type[ItemEvent], ...] = tuple(

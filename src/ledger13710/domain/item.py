@@ -15,6 +15,7 @@ from uuid import UUID, uuid5
 
 from ledger13710.domain import events as ev
 from ledger13710.domain import guards
+from ledger13710.domain.attachments import Evidence, check_erasure
 from ledger13710.domain.errors import InputError
 
 # Re-exported: callers import the lifecycle table and the role rule from here too.
@@ -208,6 +209,7 @@ class Item:
         clock: str = "",
         until: datetime | None = None,
         approved_by: str = "",
+        attachments: Evidence = (),
     ) -> ev.PartReviewed:
         """A review decision on a part that lives on a lower node (it applies it there)."""
         guards.check_allowed(self.state, "review-part")
@@ -217,22 +219,35 @@ class Item:
             ev.PartReviewed, now, actor, unit,
             child_id=item_id(child_number), child_number=child_number, host_node=ref.host_node,
             action=action, text=text, clock=clock, until=until, approved_by=approved_by,
+            attachments=attachments,
         )  # fmt: skip
 
-    def deploy(self, *, note: str, now: datetime, actor: str, unit: str) -> None:
+    def deploy(
+        self, *, note: str, now: datetime, actor: str, unit: str, attachments: Evidence = ()
+    ) -> None:
         """研究部署: the "1"."""
         guards.check_allowed(self.state, "deploy")
         guards.require_lead(self.state, "deploy", unit, co_ok=True)
-        self._emit(ev.Deployed, now, actor, unit, note=note)
+        self._emit(ev.Deployed, now, actor, unit, note=note, attachments=attachments)
 
     def feedback(
-        self, *, content: str, now: datetime, actor: str, unit: str, review: Deadline | None = None
+        self,
+        *,
+        content: str,
+        now: datetime,
+        actor: str,
+        unit: str,
+        review: Deadline | None = None,
+        attachments: Evidence = (),
     ) -> None:
         """反馈: the "3"; ``review`` is the raising side's clock to accept it, if timed."""
         guards.check_allowed(self.state, "feedback")
         guards.require_lead(self.state, "feedback", unit)
         guards.need_text(content, "feedback content", "content")
-        self._emit(ev.FeedbackSubmitted, now, actor, unit, content=content, review_deadline=review)
+        self._emit(
+            ev.FeedbackSubmitted, now, actor, unit, content=content, review_deadline=review,
+            attachments=attachments,
+        )  # fmt: skip
 
     def accept_feedback(self, *, note: str, now: datetime, actor: str, unit: str) -> None:
         """反馈审核通过: the raising side accepts the latest feedback."""
@@ -242,23 +257,37 @@ class Item:
         self._emit(ev.FeedbackAccepted, now, actor, unit, note=note)
 
     def progress(
-        self, *, content: str, now: datetime, actor: str, unit: str, milestone: int = 0
-    ) -> None:
+        self, *, content: str, now: datetime, actor: str, unit: str, milestone: int = 0,
+        attachments: Evidence = (),
+    ) -> None:  # fmt: skip
         """进展: a progress report, optionally meeting a plan milestone."""
         guards.check_allowed(self.state, "progress")
         guards.require_lead(self.state, "progress", unit, co_ok=True)
         guards.need_text(content, "progress content", "content")
         guards.check_milestone(self.state, milestone)
-        self._emit(ev.ProgressReported, now, actor, unit, content=content, milestone=milestone)
+        self._emit(
+            ev.ProgressReported, now, actor, unit, content=content, milestone=milestone,
+            attachments=attachments,
+        )  # fmt: skip
 
     def resolve(
-        self, *, content: str, now: datetime, actor: str, unit: str, review: Deadline | None = None
+        self,
+        *,
+        content: str,
+        now: datetime,
+        actor: str,
+        unit: str,
+        review: Deadline | None = None,
+        attachments: Evidence = (),
     ) -> None:
         """落实解决; ``review`` is the raising side's clock to close it out, if timed."""
         guards.check_allowed(self.state, "resolve")
         guards.require_lead(self.state, "resolve", unit)
         guards.need_text(content, "what was done", "content")
-        self._emit(ev.Resolved, now, actor, unit, content=content, review_deadline=review)
+        self._emit(
+            ev.Resolved, now, actor, unit, content=content, review_deadline=review,
+            attachments=attachments,
+        )  # fmt: skip
 
     def plan(
         self,
@@ -270,6 +299,7 @@ class Item:
         now: datetime,
         actor: str,
         unit: str,
+        attachments: Evidence = (),
     ) -> None:
         """时间节点和方案: milestones become tracked deadlines."""
         guards.check_allowed(self.state, "plan")
@@ -285,6 +315,7 @@ class Item:
             target_at=target_at,
             milestones=tuple(milestones),
             deadlines=tuple(deadlines),
+            attachments=attachments,
         )
 
     def request_extension(
@@ -297,6 +328,7 @@ class Item:
         actor: str,
         unit: str,
         review: Deadline | None = None,
+        attachments: Evidence = (),
     ) -> None:
         """延期申请; ``review`` is the raising side's clock to decide it, if timed."""
         guards.check_allowed(self.state, "extend")
@@ -312,6 +344,7 @@ class Item:
             requested_due=requested_due,
             reason=reason,
             review_deadline=review,
+            attachments=attachments,
         )
 
     def decide_extension(
@@ -323,6 +356,7 @@ class Item:
         now: datetime,
         actor: str,
         unit: str,
+        attachments: Evidence = (),
     ) -> None:
         """延期审批: approve with the new ``deadline``, or deny when it is ``None``."""
         guards.check_allowed(self.state, "extend-decision")
@@ -330,14 +364,25 @@ class Item:
         guards.check_extension_waiting(self.state, clock)
         if deadline is None:
             guards.need_text(reason, "a reason for the denial", "reason")
-            self._emit(ev.ExtensionDenied, now, actor, unit, clock=clock, reason=reason)
+            self._emit(
+                ev.ExtensionDenied, now, actor, unit, clock=clock, reason=reason,
+                attachments=attachments,
+            )  # fmt: skip
         else:
             self._emit(
-                ev.ExtensionApproved, now, actor, unit, clock=clock, deadline=deadline, note=reason
-            )
+                ev.ExtensionApproved, now, actor, unit, clock=clock, deadline=deadline,
+                note=reason, attachments=attachments,
+            )  # fmt: skip
 
     def return_for_rework(
-        self, *, reason: str, now: datetime, actor: str, unit: str, untrue: bool = False
+        self,
+        *,
+        reason: str,
+        now: datetime,
+        actor: str,
+        unit: str,
+        untrue: bool = False,
+        attachments: Evidence = (),
     ) -> None:
         """退回: reject the latest feedback (in progress) or resolution (resolved); ``untrue``
         marks the feedback as untrue (不实), which the points rules deduct for."""
@@ -356,6 +401,7 @@ class Item:
             reason=reason,
             returns=self.state.returns + 1,
             untrue=untrue,
+            attachments=attachments,
         )
 
     def urge(self, *, message: str, now: datetime, actor: str, unit: str) -> None:
@@ -365,23 +411,48 @@ class Item:
         guards.need_text(message, "the supervisor's message", "message")
         self._emit(ev.Urged, now, actor, unit, message=message)
 
-    def close_out(self, *, verdict: str, now: datetime, actor: str, unit: str) -> None:
+    def close_out(
+        self, *, verdict: str, now: datetime, actor: str, unit: str, attachments: Evidence = ()
+    ) -> None:
         """销号: the "0". Every sub-assigned part must be resolved or finished first."""
         guards.check_allowed(self.state, "close-out")
         guards.require_supervisor(self.state, "close-out", unit)
         guards.check_parts_done(self.state)
         guards.need_text(verdict, "the close-out verdict", "verdict")
-        self._emit(ev.ClosedOut, now, actor, unit, verdict=verdict)
+        self._emit(ev.ClosedOut, now, actor, unit, verdict=verdict, attachments=attachments)
 
     def cancel(
-        self, *, reason: str, approved_by: str, now: datetime, actor: str, unit: str
-    ) -> None:
+        self, *, reason: str, approved_by: str, now: datetime, actor: str, unit: str,
+        attachments: Evidence = (),
+    ) -> None:  # fmt: skip
         """撤销, with a reason and the approving leader."""
         guards.check_allowed(self.state, "cancel")
         guards.require_supervisor(self.state, "cancel", unit)
         guards.need_text(reason, "a reason for cancelling", "reason")
         guards.need_text(approved_by, "who approved the cancellation", "approved_by")
-        self._emit(ev.Cancelled, now, actor, unit, reason=reason, approved_by=approved_by)
+        self._emit(
+            ev.Cancelled, now, actor, unit, reason=reason, approved_by=approved_by,
+            attachments=attachments,
+        )  # fmt: skip
+
+    def erase_attachment(
+        self, *, sha256: str, decision: str, reason: str, now: datetime, actor: str, unit: str
+    ) -> bool:
+        """删除附件: erase a file's bytes by a recorded decision of the raising side.
+
+        Allowed in every state (a closed item's photo may still hold personal data). Returns
+        False, emitting nothing, when the item's file was erased before.
+        """
+        guards.require_supervisor(self.state, "erase an attachment", unit)
+        check_erasure(self.state.evidence, self.state.erased, sha256)
+        if sha256 not in self.state.evidence:
+            return False
+        guards.need_text(decision, "the erasure decision's reference", "decision")
+        guards.need_text(reason, "why the file is erased", "reason")
+        self._emit(
+            ev.AttachmentErased, now, actor, unit, sha256=sha256, decision=decision, reason=reason
+        )
+        return True
 
 
 __all__ = [

@@ -39,6 +39,7 @@ from datetime import date, datetime, time, timedelta
 
 import msgspec
 
+from ledger13710.domain.attachments import AttachmentRules, AttachmentsFile, parse_rules
 from ledger13710.domain.calendar import WorkCalendar
 from ledger13710.domain.errors import ConfigError, InputError
 from ledger13710.domain.types import (
@@ -97,6 +98,7 @@ class PolicyFile(msgspec.Struct, forbid_unknown_fields=True):
     overdue_repeat: str = "24h"
     overdue_notify_raising_unit: bool = True
     review: RuleFile | None = None
+    attachments: AttachmentsFile = msgspec.field(default_factory=AttachmentsFile)
 
 
 # --- the validated policy -------------------------------------------------------------------
@@ -136,6 +138,7 @@ class Policy(msgspec.Struct, frozen=True, kw_only=True):
     overdue_repeat_s: int = 24 * 3600
     overdue_notify_raising_unit: bool = True
     review: Rule | None = None  # the raising side's review clock; None: reviews are not timed
+    attachments: AttachmentRules = msgspec.field(default_factory=AttachmentRules)
 
     def rule(self, clock: Clock, severity: Severity) -> Rule:
         """The rule of a standing clock; the resolve rule depends on ``severity``."""
@@ -372,4 +375,5 @@ def parse_policy(text: str, source: str) -> Policy:
         overdue_repeat_s=_field_duration(raw.overdue_repeat, "overdue_repeat", source, True),
         overdue_notify_raising_unit=raw.overdue_notify_raising_unit,
         review=None if raw.review is None else _rule(raw.review, "review", source),
+        attachments=parse_rules(raw.attachments, source),
     )

@@ -101,6 +101,8 @@ class ItemState(msgspec.Struct, kw_only=True):
     cancel_reason: str = ""
     reviews: dict[str, Deadline] = msgspec.field(default_factory=dict)  # open review clocks
     feedback_pending: bool = False  # the latest feedback awaits acceptance or return
+    evidence: dict[str, int] = msgspec.field(default_factory=dict)
+    erased: dict[str, str] = msgspec.field(default_factory=dict)
 
     def child_counts(self) -> dict[str, int]:
         """How many sub-assigned parts are in each state (the roll-up)."""
@@ -151,6 +153,8 @@ def _registered(e: ev.Registered) -> ItemState:
 
 
 def _apply(s: ItemState, e: ev.ItemEvent) -> None:  # noqa: PLR0912, PLR0915 - one branch per event type
+    for att in getattr(e, "attachments", ()):
+        s.evidence.setdefault(att.sha256, att.size)
     match e:
         case ev.Assigned():
             s.state = State.ASSIGNED
@@ -233,6 +237,9 @@ def _apply(s: ItemState, e: ev.ItemEvent) -> None:  # noqa: PLR0912, PLR0915 - o
             s.finished_at = e.timestamp
             s.cancel_reason = e.reason
             s.reviews.clear()
+        case ev.AttachmentErased():
+            s.evidence.pop(e.sha256, None)
+            s.erased[e.sha256] = e.decision
 
 
 def _meet(s: ItemState, clock: str, at: datetime) -> None:

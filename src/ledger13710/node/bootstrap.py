@@ -20,6 +20,7 @@ from pathlib import Path
 
 import msgspec
 
+from ledger13710.application.attachments import ATTACHMENTS_DIR
 from ledger13710.application.ledger import LedgerApp
 from ledger13710.application.node import Node
 from ledger13710.config.boards import load_boards
@@ -146,5 +147,6 @@ def open_node(node_dir: Path, clock: Clock | None = None) -> Node:
         boards=load_boards(node_dir / "boards.toml"),
         node_ids=node_ids,
         env=env,
+        evidence_dir=node_dir / ATTACHMENTS_DIR,
     )
     return Node(dir=node_dir, config=cfg, app=app, directory_store=directory_store)

@@ -8,6 +8,8 @@ One asyncio process per node runs, side by side:
 - the **fetch responder** ("events after seq N", served from the node's own store),
 - the **ack listener** (the parent's ingest position of this node's log),
 - the **reminder engine** (SMS before each deadline, overdue notices, urges),
+- the **attachment sync** (own files into the node's Object Store bucket; the descendants'
+  files fetched from theirs, checked by hash; see :mod:`replication.attachments`),
 - the **checkpoint timer** (a signed checkpoint of the node's log when one is due; the
   publisher sends it upward once the records it covers are published).
 
@@ -55,6 +57,7 @@ from ledger13710.logging import get_logger
 from ledger13710.node.bootstrap import open_node
 from ledger13710.node.reminders import close_engine, engine_for
 from ledger13710.node.status import PARENT_ACK
+from ledger13710.replication.attachments import AttachmentSync
 from ledger13710.replication.ingester import Ingester
 from ledger13710.replication.publisher import Publisher, covering_checkpoint, read_log
 from ledger13710.replication.replica_store import ReplicaStore
@@ -178,6 +181,7 @@ class NodeProcess:
             asyncio.create_task(engine.run(self.stop)),
             asyncio.create_task(self._supervise("ingest", self._ingest, nc, js)),
             asyncio.create_task(self._supervise("inbox", self._inbox, nc, js)),
+            asyncio.create_task(self._supervise("attachments", self._attachments, nc, js)),
         ]
         log.info("node_running", node=self.id, url=self.settings.url)
         await self.stop.wait()
@@ -232,6 +236,9 @@ class NodeProcess:
     async def _ingest(self, nc: Client, js: JetStreamContext) -> None:
         trusted = load_trusted(self.node.dir)
         await Ingester(self.app, self.store, nc, js, trusted=trusted).run(self.stop)
+
+    async def _attachments(self, nc: Client, js: JetStreamContext) -> None:
+        await AttachmentSync(self.app, self.store, js).run(self.stop)
 
     async def _inbox(self, nc: Client, js: JetStreamContext) -> None:
         # One message in flight (max_ack_pending=1): tracking keeps the highest position applied

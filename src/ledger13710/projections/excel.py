@@ -4,7 +4,7 @@ header row, due times as dates) and CSV."""
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ledger13710.config.boards import Board
+from ledger13710.domain.item import item_id
 from ledger13710.domain.types import SHANGHAI
 from ledger13710.projections.labels import (
     CLOCK_ZH,
@@ -34,6 +35,7 @@ _CLOCK_HEADERS = tuple(h for c in CLOCK_NAMES for h in (f"{CLOCK_ZH[c]}时限", 
 LEDGER_HEADERS = (
     *IMPORT_HEADERS, "层级", "年度", "状态", "灯", "滞后于计划", *_CLOCK_HEADERS,
     "退回次数", "延期申请", "延期批准", "催办次数", "上级事项", "立项时间", "办结时间",
+    "附件数", "附件",
 )  # fmt: skip
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
 SHEET_TITLE_MAX = 31
@@ -44,8 +46,11 @@ def _local(t: datetime | None) -> datetime | None:
     return None if t is None else t.astimezone(SHANGHAI).replace(tzinfo=None)
 
 
-def ledger_values(row: LedgerRow, boards: Mapping[str, Board]) -> list[Any]:
-    """One ledger row as cell values, in :data:`LEDGER_HEADERS` order."""
+def ledger_values(
+    row: LedgerRow, boards: Mapping[str, Board], evidence: Sequence[str] = ()
+) -> list[Any]:
+    """One ledger row as cell values, in :data:`LEDGER_HEADERS` order; ``evidence`` names the
+    item's attachments."""
     board = boards.get(row.board)
     clocks: list[Any] = []
     for c in CLOCK_NAMES:
@@ -59,6 +64,7 @@ def ledger_values(row: LedgerRow, boards: Mapping[str, Board]) -> list[Any]:
         LIGHT_ZH.get(row.light, row.light), "是" if row.behind_plan else "",
         *clocks, row.returns, row.extensions_requested, row.extensions_granted, row.urges,
         row.parent_number, _local(row.registered_at), _local(row.finished_at),
+        len(evidence), "、".join(evidence),
     ]  # fmt: skip
 
 
@@ -77,7 +83,17 @@ def _sheet(wb: Workbook, title: str, headers: Iterable[str], rows: Iterable[list
                 cell.number_format = DATE_FORMAT
 
 
-def add_ledger_sheets(wb: Workbook, rows: list[LedgerRow], boards: Mapping[str, Board]) -> None:
+#: item id (hex) -> the names of its attachments (:func:`projections.evidence.evidence_names`)
+EvidenceNames = Mapping[str, Sequence[str]]
+
+
+def _values(row: LedgerRow, boards: Mapping[str, Board], names: EvidenceNames) -> list[Any]:
+    return ledger_values(row, boards, names.get(item_id(row.number).hex, ()))
+
+
+def add_ledger_sheets(
+    wb: Workbook, rows: list[LedgerRow], boards: Mapping[str, Board], names: EvidenceNames
+) -> None:
     """One ledger sheet per board (in board order), or an empty 台账 sheet."""
     order = {b: i for i, b in enumerate(boards)}
     by_board: dict[str, list[LedgerRow]] = {}
@@ -87,7 +103,7 @@ def add_ledger_sheets(wb: Workbook, rows: list[LedgerRow], boards: Mapping[str, 
         _sheet(wb, "台账", LEDGER_HEADERS, [])
     for board in sorted(by_board, key=lambda b: (order.get(b, len(order)), b)):
         title = boards[board].name if board in boards else board
-        _sheet(wb, title, LEDGER_HEADERS, (ledger_values(r, boards) for r in by_board[board]))
+        _sheet(wb, title, LEDGER_HEADERS, (_values(r, boards, names) for r in by_board[board]))
 
 
 def stats_tables(stats: Stats) -> dict[str, tuple[tuple[str, ...], list[list[Any]]]]:
@@ -142,7 +158,9 @@ def write_xlsx(path: Path, fill: Callable[[Workbook], None]) -> None:
     wb.save(path)
 
 
-def write_ledger_csv(path: Path, rows: list[LedgerRow], boards: Mapping[str, Board]) -> None:
+def write_ledger_csv(
+    path: Path, rows: list[LedgerRow], boards: Mapping[str, Board], names: EvidenceNames
+) -> None:
     """The ledger as one CSV (UTF-8 with BOM, so Excel reads the Chinese headers)."""
     with path.open("w", encoding="utf-8-sig", newline="") as f:
         w = csv.writer(f)
@@ -150,7 +168,7 @@ def write_ledger_csv(path: Path, rows: list[LedgerRow], boards: Mapping[str, Boa
         for r in rows:
             w.writerow(
                 v.strftime("%Y-%m-%d %H:%M") if isinstance(v, datetime) else v
-                for v in ledger_values(r, boards)
+                for v in _values(r, boards, names)
             )
 
 

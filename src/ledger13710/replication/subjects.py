@@ -13,6 +13,7 @@ unit-id tokens are ``[a-z0-9-]`` only, so the terminal token ``_`` can never be 
 ``l13710.info.<node>._``                    request/reply: the node's public key and latest
                                             signed checkpoint (for integrators, auditors)
 ``_I.<node>.>``                             the node's private reply inboxes
+``$O.L13710_ATT_<node>.>``                  the node's attachments (JetStream Object Store)
 =========================================  =================================================
 """
 
@@ -89,3 +90,13 @@ def origin_of(subject: str) -> str:
 def consumer_name(kind: str, node: str) -> str:
     """A durable consumer name (no dots allowed): ``ingest-sx_xinzhou``."""
     return f"{kind}-{node.replace('.', '_')}"
+
+
+def attachment_bucket(node: str) -> str:
+    """The Object Store bucket of ``node``'s attachments: ``L13710_ATT_sx_xinzhou``."""
+    return f"L13710_ATT_{node.replace('.', '_')}"
+
+
+def attachment_stream(node: str) -> str:
+    """The stream behind that bucket (nats' naming: ``OBJ_<bucket>``)."""
+    return f"OBJ_{attachment_bucket(node)}"

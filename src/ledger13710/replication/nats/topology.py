@@ -241,6 +241,23 @@ def _public_mirror(replicas: int) -> api.StreamConfig:
     )
 
 
+def _attachment_bucket(node: str, replicas: int) -> api.StreamConfig:
+    """A node's Object Store bucket, as nats-py's ``create_object_store`` makes it (only the
+    node writes it; its ancestors read it; see natsusers.attachment_permissions)."""
+    bucket = sj.attachment_bucket(node)
+    return api.StreamConfig(
+        name=sj.attachment_stream(node),
+        subjects=[f"$O.{bucket}.C.>", f"$O.{bucket}.M.>"],
+        retention=api.RetentionPolicy.LIMITS,
+        discard=api.DiscardPolicy.NEW,
+        max_bytes=-1,
+        storage=api.StorageType.FILE,
+        num_replicas=replicas,
+        allow_rollup_hdrs=True,
+        allow_direct=True,
+    )
+
+
 def stream_configs(
     topology: Topology,
     nodes: Mapping[str, NodeConfig] | None = None,
@@ -255,6 +272,7 @@ def stream_configs(
                 _stream(sj.EVENTS_STREAM, [f"{sj.EV}.>"], replicas, allow_direct=True),
                 _stream(sj.INBOX_STREAM, [f"{sj.INBOX}.>"], replicas),
                 _public_mirror(replicas),
+                *(_attachment_bucket(n, replicas) for n in sorted(nodes or ())),
             ]
         }
     if nodes is None:

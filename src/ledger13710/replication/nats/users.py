@@ -112,6 +112,39 @@ def node_permissions(node_id: str) -> dict[str, Any]:
     }
 
 
+def attachment_permissions(node_id: str, node_ids: Collection[str]) -> list[str]:
+    """What ``node_id`` may publish for attachments: write its own bucket, read (never write)
+    the buckets of its descendants. Stream names are single tokens, so each is listed."""
+    js, own = "$JS.API", sj.attachment_stream(node_id)
+    allow = [
+        f"$O.{sj.attachment_bucket(node_id)}.>",
+        f"{js}.STREAM.INFO.{own}",
+        f"{js}.STREAM.PURGE.{own}",
+        f"{js}.DIRECT.GET.{own}.>",
+        f"{js}.STREAM.MSG.GET.{own}",
+    ]
+    return allow + attachment_reads([n for n in node_ids if n.startswith(node_id + ".")])
+
+
+def attachment_reads(origins: Collection[str]) -> list[str]:
+    """Reading (never writing) the attachment buckets of ``origins``."""
+    js, allow = "$JS.API", []
+    for origin in sorted(origins):
+        stream = sj.attachment_stream(origin)
+        allow += [
+            f"{js}.STREAM.INFO.{stream}",
+            f"{js}.DIRECT.GET.{stream}.>",
+            f"{js}.STREAM.MSG.GET.{stream}",
+            f"{js}.CONSUMER.CREATE.{stream}",
+            f"{js}.CONSUMER.CREATE.{stream}.>",
+            f"{js}.CONSUMER.DELETE.{stream}.>",
+            f"$JS.FC.{stream}.>",
+        ]
+    if origins:
+        allow.append(f"{js}.STREAM.NAMES")  # nats-py looks a chunk subject's stream up
+    return allow
+
+
 def integrator_permissions() -> dict[str, Any]:
     """Read-only: consumers on the public mirror (any name, any filter), nothing to publish.
 
@@ -145,12 +178,11 @@ def account_users(node_ids: Collection[str], creds: Mapping[str, str]) -> list[d
         raise ConfigError(f"no NATS password for {', '.join(missing)}; regenerate credentials")
     users: list[dict[str, Any]] = [{"user": ADMIN, "password": creds[ADMIN]}]
     if INTEGRATOR in creds:
-        users.append(
-            {"user": INTEGRATOR, "password": creds[INTEGRATOR],
-             "permissions": integrator_permissions()}
-        )  # fmt: skip
-    users += [
-        {"user": n, "password": creds[n], "permissions": node_permissions(n)}
-        for n in sorted(node_ids)
-    ]
+        reader = integrator_permissions()
+        reader["publish"]["allow"] += attachment_reads(node_ids)  # the evidence, like the events
+        users.append({"user": INTEGRATOR, "password": creds[INTEGRATOR], "permissions": reader})
+    for n in sorted(node_ids):
+        perms = node_permissions(n)
+        perms["publish"]["allow"] += attachment_permissions(n, node_ids)
+        users.append({"user": n, "password": creds[n], "permissions": perms})
     return users
