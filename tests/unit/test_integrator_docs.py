@@ -96,8 +96,14 @@ def test_every_subject_stream_and_header_exists(doc: str) -> None:
         assert any(re.fullmatch(p, subject) for p in patterns), subject
     streams = {sj.EVENTS_STREAM, sj.INBOX_STREAM, sj.PUBLIC_STREAM}
     headers = {v for k, v in vars(env).items() if k.startswith("H_")}
+    # an origin's Object Store bucket of attachments, named by the code's rule from a node id
+    bucket = re.escape(sj.attachment_bucket("<node>")).replace(
+        re.escape("<node>"), "(<node|" + NODE.replace(r"\.", "_") + ")"
+    )
     for word in words:
-        if word.startswith("L13710_"):
+        if word.startswith("L13710_ATT_"):
+            assert re.fullmatch(bucket, word), word
+        elif word.startswith("L13710_"):
             assert word in streams, word
         elif word.startswith("L13710-"):
             assert word.rstrip(":") in headers, word
