@@ -45,6 +45,7 @@ def test_attach_show_export_tamper_and_erase(tmp_path: Path) -> None:
     with (tmp_path / "ledger.csv").open(encoding="utf-8-sig") as f:
         (row,) = csv.DictReader(f)
     assert (row["附件数"], row["附件"]) == ("1", "车道.jpg")
+    ok("audit", "checkpoint", *d)  # a log no signature covers is not intact (issue #11)
     assert run("audit", "verify", str(node)).code == 0
 
     stored.chmod(0o644)
@@ -55,6 +56,7 @@ def test_attach_show_export_tamper_and_erase(tmp_path: Path) -> None:
 
     ok("item", "erase-attachment", number, "--sha256", sha, "--decision", DECISION,
        "--reason", "a bystander's face", "--actor", SUP, *d)  # fmt: skip
+    ok("audit", "checkpoint", *d)
     verified = run("audit", "verify", str(node))
     assert verified.code == 0
     assert f"record 4: erased by decision {DECISION}" in verified.out
