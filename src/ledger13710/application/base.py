@@ -25,6 +25,7 @@ from ledger13710.application.mapper import MsgspecMapper
 from ledger13710.application.recorders import chained_process_recorder
 from ledger13710.config.boards import Board
 from ledger13710.domain import events as ev
+from ledger13710.domain import guards, roles
 from ledger13710.domain.calendar import WorkCalendar
 from ledger13710.domain.clock import Clock
 from ledger13710.domain.directory import Directory
@@ -186,9 +187,17 @@ class LedgerBase(Application[UUID]):
     def _actor_unit(self, actor: str) -> str:
         return self.directory.contact(actor).unit
 
-    def _act(self, number: str, actor: str, command: Callable[[Item, str], None]) -> ItemState:
+    def _may(self, item: Item, action: str, actor: str) -> None:
+        """Refuse ``actor`` unless the item's state allows ``action`` and their role does."""
+        guards.check_allowed(item.state, action)
+        roles.require_person(self.directory, item.state, action, actor)
+
+    def _act(
+        self, number: str, actor: str, action: str, command: Callable[[Item, str], None]
+    ) -> ItemState:
         unit = self._actor_unit(actor)
         item = self.load(number)
+        self._may(item, action, actor)
         command(item, unit)
         parent = self._parent_to_update(item)
         self._save(number, item, parent)

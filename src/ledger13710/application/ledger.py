@@ -107,6 +107,7 @@ class LedgerApp(ReviewApp):
             origin_node=self.node_id,
         )
         if assign:
+            self._may(item, "assign", actor)
             item.assign(deadlines=self._clocks(item, now), now=now, actor=actor, unit=unit)
         self._save(number, counter, item, exists=f"item {number} is already registered")
         log.info("item_registered", node=self.node_id, item=number, lead=lead_unit)
@@ -120,6 +121,7 @@ class LedgerApp(ReviewApp):
         return self._act(
             number,
             actor,
+            "assign",
             lambda it, unit: it.assign(
                 deadlines=self._clocks(it, now), now=now, actor=actor, unit=unit, note=note
             ),
@@ -134,6 +136,7 @@ class LedgerApp(ReviewApp):
         self.directory.unit(to_unit)
         unit = self._actor_unit(actor)
         parent = self.load(number)
+        self._may(parent, "sub-assign", actor)
         now = self.clock.now()
         child_number = f"{number}-{len(parent.state.children) + 1}"
         host = host_node(to_unit, self.node_ids)
@@ -199,14 +202,20 @@ class LedgerApp(ReviewApp):
         """研究部署."""
         now = self.clock.now()
         return self._act(
-            number, actor, lambda it, u: it.deploy(note=note, now=now, actor=actor, unit=u)
+            number,
+            actor,
+            "deploy",
+            lambda it, u: it.deploy(note=note, now=now, actor=actor, unit=u),
         )
 
     def feedback(self, number: str, *, actor: str, content: str) -> ItemState:
         """反馈."""
         now = self.clock.now()
         return self._act(
-            number, actor, lambda it, u: it.feedback(content=content, now=now, actor=actor, unit=u)
+            number,
+            actor,
+            "feedback",
+            lambda it, u: it.feedback(content=content, now=now, actor=actor, unit=u),
         )
 
     def progress(self, number: str, *, actor: str, content: str, milestone: int = 0) -> ItemState:
@@ -215,6 +224,7 @@ class LedgerApp(ReviewApp):
         return self._act(
             number,
             actor,
+            "progress",
             lambda it, u: it.progress(
                 content=content, now=now, actor=actor, unit=u, milestone=milestone
             ),
@@ -224,7 +234,10 @@ class LedgerApp(ReviewApp):
         """落实解决."""
         now = self.clock.now()
         return self._act(
-            number, actor, lambda it, u: it.resolve(content=content, now=now, actor=actor, unit=u)
+            number,
+            actor,
+            "resolve",
+            lambda it, u: it.resolve(content=content, now=now, actor=actor, unit=u),
         )
 
     def plan(
@@ -249,6 +262,7 @@ class LedgerApp(ReviewApp):
         return self._act(
             number,
             actor,
+            "plan",
             lambda it, u: it.plan(
                 reason=reason,
                 target_at=target_at,
@@ -268,6 +282,7 @@ class LedgerApp(ReviewApp):
         return self._act(
             number,
             actor,
+            "extend",
             lambda it, u: it.request_extension(
                 clock=clock, requested_due=until, reason=reason, now=now, actor=actor, unit=u
             ),

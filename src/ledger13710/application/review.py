@@ -12,6 +12,7 @@ from datetime import datetime
 from eventsourcing.application import AggregateNotFoundError
 
 from ledger13710.application.base import LedgerBase
+from ledger13710.domain import roles
 from ledger13710.domain.errors import NotFoundError
 from ledger13710.domain.item import Item, item_id
 from ledger13710.domain.state import FINISHED, ItemState, State
@@ -48,7 +49,7 @@ class ReviewApp(LedgerBase):
                 clock=clock, deadline=deadline, reason=reason, now=now, actor=actor, unit=unit
             )
 
-        return self._act(number, actor, decide)
+        return self._act(number, actor, "extend-decision", decide)
 
     def return_for_rework(self, number: str, *, actor: str, reason: str) -> ItemState:
         """退回."""
@@ -59,6 +60,7 @@ class ReviewApp(LedgerBase):
         return self._act(
             number,
             actor,
+            "return",
             lambda it, u: it.return_for_rework(reason=reason, now=now, actor=actor, unit=u),
         )
 
@@ -69,7 +71,10 @@ class ReviewApp(LedgerBase):
             return remote
         now = self.clock.now()
         return self._act(
-            number, actor, lambda it, u: it.urge(message=message, now=now, actor=actor, unit=u)
+            number,
+            actor,
+            "urge",
+            lambda it, u: it.urge(message=message, now=now, actor=actor, unit=u),
         )
 
     def close_out(self, number: str, *, actor: str, verdict: str) -> ItemState:
@@ -79,6 +84,7 @@ class ReviewApp(LedgerBase):
             return remote
         unit = self._actor_unit(actor)
         item = self.load(number)
+        self._may(item, "close-out", actor)
         now = self.clock.now()
         closed = self.close_out_tree(item, verdict=verdict, now=now, actor=actor, unit=unit)
         self._save(number, *closed, self._parent_to_update(item))
@@ -113,6 +119,8 @@ class ReviewApp(LedgerBase):
             return remote
         unit = self._actor_unit(actor)
         item = self.load(number)
+        self._may(item, "cancel", actor)
+        roles.require_approver(self.directory, number, item.state.raising_unit, approved_by)
         now = self.clock.now()
         cancelled = self.cancel_tree(
             item, reason=reason, approved_by=approved_by, now=now, actor=actor, unit=unit
@@ -164,6 +172,9 @@ class ReviewApp(LedgerBase):
         if parent is None or not any(c.number == number for c in parent.state.children.values()):
             raise NotFoundError(f"no item {number!r} on node {self.node_id}")
         unit = self._actor_unit(actor)
+        self._may(parent, "review-part", actor)
+        if action == "cancel":  # the part was raised by the parent's lead unit
+            roles.require_approver(self.directory, number, parent.state.lead_unit, approved_by)
         parent.review_part(
             child_number=number, action=action, text=text, now=self.clock.now(),
             actor=actor, unit=unit, clock=clock, until=until, approved_by=approved_by,

@@ -35,6 +35,10 @@ class ConflictError(LedgerError):
     """Someone else changed the same item at the same time, or the thing already exists."""
 
 
+class RoleError(LedgerError):
+    """The acting person (or a cancellation's approver) holds no role that may do this."""
+
+
 class InvalidTransitionError(LedgerError):
     """A lifecycle action that the item's current state does not allow."""
 
