@@ -9,7 +9,7 @@ import pytest
 from domain_helpers import drive_to, perform
 from test_item_roles import HOME
 
-from ledger13710.config import load_node_config
+from ledger13710.config.node import load_node_config
 from ledger13710.domain import roles
 from ledger13710.domain.errors import RoleError
 

@@ -28,7 +28,11 @@ from ledger13710.audit.store import node_config, open_audit_store
 from ledger13710.audit.trust import load_trusted
 from ledger13710.audit.verify import Report, verify_log
 from ledger13710.cli import render as show
+from ledger13710.cli.screens import Names, item_panel
+from ledger13710.config.boards import load_boards
+from ledger13710.domain.directory import Directory
 from ledger13710.domain.errors import InputError
+from ledger13710.i18n import Catalog
 from ledger13710.log.merkle import ProofError
 from ledger13710.node.bootstrap import open_node, parse_time
 
@@ -138,7 +142,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if args.json:
         show.emit_json(data)
     else:
-        show.print_all(show.item_panel(result.state, result.events, as_of))
+        names = Names(Catalog(args.lang), Directory([]), load_boards())  # units shown by id
+        show.print_all(item_panel(result.state, result.events, as_of, names))
     return 0
 
 

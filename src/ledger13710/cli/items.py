@@ -11,12 +11,13 @@ from typing import Any
 
 from ledger13710.application.ledger import LedgerApp
 from ledger13710.cli import render as show
+from ledger13710.cli.screens import Names, item_panel
 from ledger13710.domain.errors import InputError
 from ledger13710.domain.policy import end_of_day
 from ledger13710.domain.state import ItemState
 from ledger13710.domain.types import Severity, Source
+from ledger13710.i18n import Catalog
 from ledger13710.node.bootstrap import open_node, parse_time
-from ledger13710.projections.labels import STATE_ZH
 
 Action = Callable[[LedgerApp, argparse.Namespace], ItemState]
 
@@ -33,7 +34,8 @@ def _run(action: Action, args: argparse.Namespace) -> int:
     if args.json:
         show.emit_json(show.item_json(item, now))
     else:
-        show.out(f"{item.number}: {STATE_ZH.get(item.state, item.state)}")
+        cat = Catalog(args.lang)
+        show.out(cat.ui("moved", number=item.number, state=cat.name("state", item.state)))
     return 0
 
 
@@ -43,6 +45,7 @@ def _show(args: argparse.Namespace) -> int:
         item = node.app.item(args.number)
         events = node.app.item_events(args.number)
         now = node.app.clock.now()
+        names = Names(Catalog(args.lang), node.app.directory, node.app.boards)
     finally:
         node.close()
     if args.json:
@@ -53,7 +56,7 @@ def _show(args: argparse.Namespace) -> int:
         ]
         show.emit_json(data)
     else:
-        show.print_all(show.item_panel(item, events, now))
+        show.print_all(item_panel(item, events, now, names))
     return 0
 
 

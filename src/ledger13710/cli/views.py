@@ -19,9 +19,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ledger13710.application.node import Node
 from ledger13710.cli import render as show
+from ledger13710.cli.screens import Names, pages_of, timeline_tables, view_ledger_table
 from ledger13710.domain.errors import InputError
 from ledger13710.domain.state import State
 from ledger13710.domain.types import Severity, Tier
+from ledger13710.i18n import Catalog
 from ledger13710.node.bootstrap import open_node
 from ledger13710.node.views import open_views
 from ledger13710.projections import excel
@@ -51,6 +53,10 @@ def _query(args: argparse.Namespace, query: Query[T]) -> tuple[T, datetime]:
         return asyncio.run(run()), now
     finally:
         node.close()
+
+
+def _names(args: argparse.Namespace, node: Node) -> Names:
+    return Names(Catalog(args.lang), node.app.directory, node.app.boards)
 
 
 def _ledger_query(args: argparse.Namespace) -> LedgerQuery:
@@ -118,13 +124,16 @@ def cmd_ledger(args: argparse.Namespace) -> int:
     query = _ledger_query(args)
 
     async def q(views: Projector, node: Node, now: datetime) -> Any:
-        return await ledger_page(views.store, query, now)
+        return await ledger_page(views.store, query, now), _names(args, node)
 
-    page, now = _query(args, q)
+    (page, names), now = _query(args, q)
+    if page.page_size and page.page > pages_of(page):
+        raise InputError(names.cat.ui("no_page", page=page.page, pages=pages_of(page),
+                                      total=page.total))  # fmt: skip
     if args.json:
         show.emit_json(page)
     else:
-        show.print_all([show.view_ledger_table(page, now)])
+        show.print_all([view_ledger_table(page, now, names)])
     return 0
 
 
@@ -136,18 +145,19 @@ def cmd_tree(args: argparse.Namespace) -> int:
             return await chain(views.store, args.chain, now)
         root = args.unit or node.id
         if args.items:
-            return await ledger_page(
-                views.store, LedgerQuery(within=root, page_size=args.page_size), now
-            )
+            query = LedgerQuery(within=root, page_size=args.page_size)
+            return await ledger_page(views.store, query, now), _names(args, node)
         return await command_tree(views.store, root, now, node.app.directory, args.depth)
 
     result, now = _query(args, q)
+    if args.items:
+        result, names = result
     if args.json:
         show.emit_json(result)
     elif args.chain:
         show.print_all([show.chain_table(result, now)])
     elif args.items:
-        show.print_all([show.view_ledger_table(result, now)])
+        show.print_all([view_ledger_table(result, now, names)])
     else:
         show.print_all([show.tree_view(result, now)])
     return 0
@@ -173,13 +183,13 @@ def cmd_timeline(args: argparse.Namespace) -> int:
     """``timeline``: an item's events with origin node and sequence, and its clocks."""
 
     async def q(views: Projector, node: Node, now: datetime) -> Any:
-        return await timeline(views.store, args.number)
+        return await timeline(views.store, args.number), _names(args, node)
 
-    line, _now = _query(args, q)
+    (line, names), _now = _query(args, q)
     if args.json:
         show.emit_json(line)
     else:
-        show.print_all(show.timeline_tables(line))
+        show.print_all(timeline_tables(line, names))
     return 0
 
 
