@@ -122,12 +122,14 @@ def stats_tables(stats: Stats, now: datetime) -> list[Table]:
 
 def import_table(report: ImportReport) -> Table:
     """What an import did, row by row."""
-    table = Table(
-        title=f"导入结果：登记{report.registered}项，跳过{report.skipped}项，拒绝{report.refused}项"
-    )
+    done = "可登记" if report.dry_run else "登记"
+    accepted = sum(1 for r in report.rows if r.outcome == "accepted")
+    title = f"导入结果：{done}{accepted if report.dry_run else report.registered}项，"
+    table = Table(title=f"{title}跳过{report.skipped}项，拒绝{report.refused}项")
     for header in ("工作表", "编号", "结果", "说明"):
         table.add_column(header)
-    style = {"registered": "[green]登记[/]", "skipped": "[dim]跳过[/]", "refused": "[red]拒绝[/]"}
+    style = {"registered": "[green]登记[/]", "accepted": "[green]可登记[/]",
+             "skipped": "[dim]跳过[/]", "refused": "[red]拒绝[/]"}  # fmt: skip
     for r in report.rows:
         table.add_row(r.sheet, r.number, style[r.outcome], r.message)
     return table

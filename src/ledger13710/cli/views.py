@@ -206,21 +206,22 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     async def q(views: Projector, node: Node, now: datetime) -> Any:
         rows = (await ledger_page(views.store, query, now)).items
-        return rows, await statistics(views.store, query, now), node.app.boards
+        stats = await statistics(views.store, query, now)
+        return rows, stats, node.app.boards, _names(args, node).unit
 
-    (rows, stats, boards), _now = _query(args, q)
+    (rows, stats, boards, unit), _now = _query(args, q)
     if kind == ".csv":
         if what == "stats":
             excel.write_stats_csv(path, stats)
         else:
-            excel.write_ledger_csv(path, rows, boards)
+            excel.write_ledger_csv(path, rows, boards, unit)
     else:
 
         def fill(wb: Any) -> None:
             if what in ("ledger", "all"):
-                excel.add_ledger_sheets(wb, rows, boards)
+                excel.add_ledger_sheets(wb, rows, boards, unit)
             if what in ("stats", "all"):
-                excel.add_stats_sheets(wb, stats, boards)
+                excel.add_stats_sheets(wb, stats, boards, unit)
 
         excel.write_xlsx(path, fill)
     result = {"path": str(path), "what": what, "items": len(rows)}
@@ -240,14 +241,16 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise InputError(f"no workbook at {path}")
     node = open_node(Path(args.dir), args.run_clock)
     try:
-        report = import_ledger(node.app, path, actor=args.actor, assign=not args.no_assign)
+        report = import_ledger(
+            node.app, path, actor=args.actor, assign=not args.no_assign, dry_run=args.dry_run
+        )
     finally:
         node.close()
     if args.json:
         show.emit_json(report)
     else:
         show.print_all([show.import_table(report)])
-    return 1 if report.refused and args.strict else 0
+    return 1 if report.refused else 0
 
 
 def _filters(p: argparse.ArgumentParser, *, unit: bool = True) -> None:
@@ -315,13 +318,16 @@ def add_view_commands(
     export.set_defaults(handler=cmd_export)
 
     imp = sub.add_parser("import", parents=[common], help="register the items of a workbook")
-    imp.add_argument("path", help="a workbook with the ledger sheet's columns")
+    imp.add_argument(
+        "path", help="an .xlsx or .csv with the ledger's columns (编号 may be empty: new items); "
+        "exits 1 when a row was refused",
+    )  # fmt: skip
     imp.add_argument(
         "--actor", default=os.environ.get(actor_env, ""),
         help=f"contact id of who registers (default ${actor_env})",
     )  # fmt: skip
     imp.add_argument("--no-assign", action="store_true", help="register only, do not 交办")
-    imp.add_argument("--strict", action="store_true", help="exit 1 when a row was refused")
+    imp.add_argument("--dry-run", action="store_true", help="check every row and register nothing")
     imp.set_defaults(handler=cmd_import)
 
 
