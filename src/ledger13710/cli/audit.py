@@ -236,7 +236,7 @@ def add_audit_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--out", help="write here instead of stdout")
     p.set_defaults(handler=cmd_prove)
     p = audit.add_parser("check-proof", parents=[common], help="check a proof file offline")
-    p.add_argument("file")
+    p.add_argument("file", help="a proof written by `audit prove`")
     p.add_argument("--public-key", required=True, help="the node's public key (hex)")
     p.set_defaults(handler=cmd_check_proof)
     p = audit.add_parser("report", parents=[common], help="HTML report for an item or unit")

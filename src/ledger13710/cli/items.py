@@ -128,28 +128,37 @@ ACTIONS: dict[str, tuple[str, Action]] = {
 
 #: extra arguments per action: (flag, options)
 ARGS: dict[str, list[tuple[str, dict[str, Any]]]] = {
-    "assign": [("--note", {"default": ""})],
-    "sub-assign": [("--to-unit", {"required": True}), ("--part", {"required": True})],
-    "deploy": [("--note", {"default": ""})],
-    "feedback": [("--content", {"required": True})],
-    "progress": [("--content", {"required": True}), ("--milestone", {"type": int, "default": 0})],
-    "resolve": [("--content", {"required": True})],
+    "assign": [("--note", {"default": "", "help": "a word to the undertaking units"})],
+    "sub-assign": [
+        ("--to-unit", {"required": True, "help": "unit id under the lead unit's government"}),
+        ("--part", {"required": True, "help": "which part of the item it takes on"}),
+    ],
+    "deploy": [("--note", {"default": "", "help": "how it was studied and deployed"})],
+    "feedback": [("--content", {"required": True, "help": "the handling status reported"})],
+    "progress": [
+        ("--content", {"required": True, "help": "the progress made"}),
+        ("--milestone", {"type": int, "default": 0, "help": "plan milestone met (1-based)"}),
+    ],
+    "resolve": [("--content", {"required": True, "help": "what was done to solve it"})],
     "plan": [
-        ("--reason", {"required": True}),
+        ("--reason", {"required": True, "help": "why it cannot be solved in time"}),
         ("--milestone", {"action": "append", "help": "title@date, repeatable, in order"}),
         ("--target", {"required": True, "help": "when the problem will be solved"}),
     ],
     "extend": [
         ("--clock", {"required": True, "help": "deploy, feedback, resolve, milestone-N"}),
         ("--until", {"help": "requested (or approved) due time; a date alone means its end"}),
-        ("--reason", {"default": ""}),
-        ("--approve", {"action": "store_true"}),
-        ("--deny", {"action": "store_true"}),
+        ("--reason", {"default": "", "help": "why it is asked for (or denied)"}),
+        ("--approve", {"action": "store_true", "help": "approve the waiting request"}),
+        ("--deny", {"action": "store_true", "help": "deny the waiting request (with --reason)"}),
     ],
-    "return": [("--reason", {"required": True})],
-    "urge": [("--message", {"required": True})],
-    "close-out": [("--verdict", {"required": True})],
-    "cancel": [("--reason", {"required": True}), ("--approved-by", {"required": True})],
+    "return": [("--reason", {"required": True, "help": "what is missing or wrong"})],
+    "urge": [("--message", {"required": True, "help": "the words sent to the unit"})],
+    "close-out": [("--verdict", {"required": True, "help": "the verified outcome"})],
+    "cancel": [
+        ("--reason", {"required": True, "help": "why the item is cancelled"}),
+        ("--approved-by", {"required": True, "help": "contact id of the approving leader"}),
+    ],
 }
 
 
@@ -168,14 +177,19 @@ def add_item_commands(
         dest="item_cmd", required=True, metavar="ACTION"
     )
     reg = items.add_parser("register", parents=[acting], help="立项: create an item")
-    reg.add_argument("--title", required=True)
-    reg.add_argument("--source", required=True, choices=[s.value for s in Source])
+    reg.add_argument("--title", required=True, help="the matter, in one line")
+    reg.add_argument(
+        "--source", required=True, choices=[s.value for s in Source], help="where it was decided"
+    )
     reg.add_argument("--board", required=True, help="board id, e.g. daily, key-work")
-    reg.add_argument("--severity", default="general", choices=[s.value for s in Severity])
+    reg.add_argument(
+        "--severity", default="general", choices=[s.value for s in Severity],
+        help="general (7 days) or major / complex (1 month)",
+    )  # fmt: skip
     reg.add_argument("--raising-unit", required=True, help="unit that raises the item")
     reg.add_argument("--lead-unit", required=True, help="牵头单位")
     reg.add_argument("--co-unit", action="append", help="协办单位, repeatable")
-    reg.add_argument("--detail", default="")
+    reg.add_argument("--detail", default="", help="what the problem is")
     reg.add_argument("--reference", default="", help="meeting or document reference")
     reg.add_argument("--number", help="explicit item number (default: issued by the node)")
     reg.add_argument("--assign", action="store_true", help="交办 at once: start the clocks")
@@ -187,5 +201,5 @@ def add_item_commands(
             p.add_argument(flag, **opts)
         p.set_defaults(handler=lambda a, act=action: _run(act, a))
     shw = items.add_parser("show", parents=[common], help="an item, its clocks and timeline")
-    shw.add_argument("number")
+    shw.add_argument("number", help="item number, e.g. sx-2016-0001")
     shw.set_defaults(handler=_show)

@@ -187,11 +187,11 @@ def _add_contact_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         dest="contact_cmd", required=True, metavar="ACTION"
     )
     phone = contact.add_parser("set-phone", parents=[common], help="correct a phone number")
-    phone.add_argument("contact")
-    phone.add_argument("phone")
+    phone.add_argument("contact", help="contact id, e.g. sx-transport-op1")
+    phone.add_argument("phone", help="the corrected mobile number")
     phone.set_defaults(handler=cmd_contact)
     erase = contact.add_parser("erase", parents=[common], help="erase a person's details")
-    erase.add_argument("contact")
+    erase.add_argument("contact", help="contact id whose name and phone are erased")
     erase.set_defaults(handler=cmd_contact)
 
 

@@ -259,11 +259,13 @@ def _filters(p: argparse.ArgumentParser, *, unit: bool = True) -> None:
     if unit:
         p.add_argument("--unit", help="only items this unit leads or co-handles")
     p.add_argument("--within", help="only items led within this government's subtree")
-    p.add_argument("--state", choices=[s.value for s in State])
-    p.add_argument("--severity", choices=[s.value for s in Severity])
+    p.add_argument("--state", choices=[s.value for s in State], help="only items in this state")
+    p.add_argument("--severity", choices=[s.value for s in Severity], help="only this severity")
     p.add_argument("--year", type=int, help="registration year (Shanghai time)")
     p.add_argument("--overdue", action="store_true", help="only items with a clock overdue")
-    p.add_argument("--light", choices=["green", "yellow", "red", "done"])
+    p.add_argument(
+        "--light", choices=["green", "yellow", "red", "done"], help="only items with this light"
+    )
     p.add_argument("--behind-plan", action="store_true", help="only items behind their plan")
 
 
@@ -285,9 +287,9 @@ def add_view_commands(
 
     ledger = sub.add_parser("ledger", parents=[common], help="the 台账: items, clocks, lights")
     _filters(ledger)
-    ledger.add_argument("--sort", choices=list(SORTS), default="number")
+    ledger.add_argument("--sort", choices=list(SORTS), default="number", help="order of rows")
     ledger.add_argument("--desc", action="store_true", help="descending order")
-    ledger.add_argument("--page", type=int, default=1)
+    ledger.add_argument("--page", type=int, default=1, help="page number (from 1)")
     ledger.add_argument("--page-size", type=int, default=50, help="rows per page; 0: all")
     ledger.set_defaults(handler=cmd_ledger)
 
@@ -304,7 +306,7 @@ def add_view_commands(
     stats.set_defaults(handler=cmd_stats)
 
     line = sub.add_parser("timeline", parents=[common], help="an item's events, by origin")
-    line.add_argument("number")
+    line.add_argument("number", help="item number, e.g. sx-2016-0001")
     line.set_defaults(handler=cmd_timeline)
 
     export = sub.add_parser("export", parents=[common], help="ledger / statistics to xlsx, csv")
