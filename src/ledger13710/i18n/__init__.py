@@ -55,6 +55,17 @@ class Catalog:
         """A phrase of the screens, with its ``{placeholders}`` filled."""
         return self._table["ui"][key].format(**values)
 
+    def sms_template(self, key: str) -> str:
+        """An SMS template (``before-due``, ``overdue``, ``urge``, ``due``), unfilled: the SMS
+        engine fills it more than once to fit the length of an SMS."""
+        return self._table["sms"][key]
+
+    def sms_clock(self, clock: str) -> str:
+        """A clock as an SMS names it (``milestone-2`` → ``时间节点2``)."""
+        if clock.startswith("milestone-"):
+            return self._table["sms_clock"]["milestone"].format(n=clock.removeprefix("milestone-"))
+        return self._table["sms_clock"].get(clock, clock)
+
     def text(self, key: str, **values: object) -> str:
         """A phrase of an event's text, with its ``{placeholders}`` filled."""
         return self._table["text"][key].format(**values)

@@ -80,6 +80,21 @@ ZH: Table = {
         "part": "{number} → {unit}：{part}",
         "child": "{number}（{unit}）：{state}",
     },
+    "sms": {
+        "before-due": "【13710督办提醒】{unit}：事项{number}「{title}」{clock}时限为{due}，"
+        "请按时办理。",
+        "overdue": "【13710督办逾期】{unit}：事项{number}「{title}」{clock}已于{due}逾期，"
+        "请立即办理并说明情况。",
+        "urge": "【13710催办】{unit}：事项{number}「{title}」：{words}",
+        "due": "{month}月{day}日{time}",
+    },
+    "sms_clock": {
+        "deploy": "研究部署",
+        "feedback": "反馈办理情况",
+        "resolve": "落实解决",
+        "plan-target": "方案目标",
+        "milestone": "时间节点{n}",
+    },
     "ui": {
         "number": "编号",
         "title": "事项",
@@ -193,6 +208,20 @@ EN: Table = {
         "returns": "{stage} returned, time {n}",
         "part": "{number} → {unit}: {part}",
         "child": "{number} ({unit}): {state}",
+    },
+    "sms": {
+        "before-due": "[13710 reminder] {unit}: item {number} '{title}', {clock} due {due}.",
+        "overdue": "[13710 overdue] {unit}: item {number} '{title}', {clock} overdue since {due}; "
+        "act now and explain.",
+        "urge": "[13710 urge] {unit}: item {number} '{title}': {words}",
+        "due": "{month}/{day} {time}",
+    },
+    "sms_clock": {
+        "deploy": "deployment",
+        "feedback": "feedback",
+        "resolve": "resolution",
+        "plan-target": "plan target",
+        "milestone": "milestone {n}",
     },
     "ui": {
         "number": "Number",
