@@ -10,18 +10,14 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 from rich.console import Console
 from rich.table import Table
-from rich.tree import Tree
 
 from ledger13710.domain.lights import Light, behind_plan, item_light
 from ledger13710.domain.state import ItemState
 from ledger13710.domain.types import SHANGHAI
-from ledger13710.projections.labels import STATE_ZH
 
 if TYPE_CHECKING:  # only their types are used; the modules bring in aiosqlite and asyncio
     from ledger13710.projections.importer import ImportReport
-    from ledger13710.projections.queries import LedgerRow
     from ledger13710.projections.stats import Stats
-    from ledger13710.projections.tree import TreeNode
 
 LIGHT_STYLE = {
     Light.GREEN: "[green]● 正常[/]",
@@ -64,44 +60,6 @@ def print_all(renderables: Iterable[Any]) -> None:
 
 
 # -- the read side (views) ------------------------------------------------------------------
-
-_LIGHTS = {str(k.value): v for k, v in LIGHT_STYLE.items()}
-
-
-def tree_view(node: TreeNode, now: datetime) -> Tree:
-    """The command tree (一网指挥) with counts per light and state at every level."""
-
-    def label(n: TreeNode) -> str:
-        lights = " ".join(
-            f"{_LIGHTS[k]} {n.lights[k]}"
-            for k in ("red", "yellow", "green", "done")
-            if k in n.lights
-        )
-        states = "、".join(f"{STATE_ZH.get(s, s)}{c}" for s, c in sorted(n.states.items()))
-        behind = f" [red]滞后{n.behind_plan}[/]" if n.behind_plan else ""
-        return f"[bold]{n.name}[/] ({n.unit}) 共{n.total}项 {lights}{behind} [dim]{states}[/]"
-
-    tree = Tree(f"一网指挥（截至 {local(now)}）: " + label(node))
-
-    def add(parent: Tree, n: TreeNode) -> None:
-        for child in n.children:
-            add(parent.add(label(child)), child)
-
-    add(tree, node)
-    return tree
-
-
-def chain_table(chain: list[tuple[int, LedgerRow]], now: datetime) -> Table:
-    """A sub-assigned item's chain across tiers."""
-    table = Table(title=f"分解交办链（截至 {local(now)}）")
-    for header in ("编号", "承办单位", "层级", "内容", "状态", "灯"):
-        table.add_column(header)
-    for depth, r in chain:
-        table.add_row(
-            "  " * depth + r.number, r.lead_unit, r.tier, (r.part or r.title)[:24],
-            STATE_ZH.get(r.state, r.state), _LIGHTS[r.light],
-        )  # fmt: skip
-    return table
 
 
 def stats_tables(stats: Stats, now: datetime) -> list[Table]:

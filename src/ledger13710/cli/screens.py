@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 from rich.table import Table
+from rich.tree import Tree
 
 from ledger13710.domain.lights import clock_light, item_light
 from ledger13710.i18n import Catalog
@@ -19,8 +20,9 @@ if TYPE_CHECKING:  # only their types are used; the projections bring in aiosqli
     from ledger13710.domain import events as ev
     from ledger13710.domain.directory import Directory
     from ledger13710.domain.state import ItemState
-    from ledger13710.projections.queries import ClockCell, LedgerPage
+    from ledger13710.projections.queries import ClockCell, LedgerPage, LedgerRow
     from ledger13710.projections.timeline import Timeline
+    from ledger13710.projections.tree import TreeNode
 
 _COLOURS = {"green": "[green]● {}[/]", "yellow": "[yellow]● {}[/]", "red": "[red]● {}[/]"}
 _STANDING = ("deploy", "feedback", "resolve")
@@ -171,4 +173,54 @@ def view_ledger_table(page: LedgerPage, now: datetime, n: Names) -> Table:
     return table
 
 
-__all__ = ["Names", "item_panel", "pages_of", "timeline_tables", "view_ledger_table"]
+def tree_view(node: TreeNode, now: datetime, n: Names) -> Tree:
+    """The command tree (一网指挥) with counts per light and state at every level."""
+    cat = n.cat
+
+    def label(t: TreeNode) -> str:
+        lights = " ".join(
+            f"{n.light(k)} {t.lights[k]}"
+            for k in ("red", "yellow", "green", "done")
+            if k in t.lights
+        )
+        states = cat.ui("tree_sep").join(
+            cat.ui("tree_state", state=cat.name("state", s), n=c)
+            for s, c in sorted(t.states.items())
+        )
+        behind = f" [red]{cat.ui('tree_behind', n=t.behind_plan)}[/]" if t.behind_plan else ""
+        total = cat.ui("tree_total", total=t.total)
+        return f"[bold]{t.name}[/] ({t.unit}) {total} {lights}{behind} [dim]{states}[/]"
+
+    tree = Tree(cat.ui("tree_title", now=n.local(now)) + label(node))
+
+    def add(parent: Tree, t: TreeNode) -> None:
+        for child in t.children:
+            add(parent.add(label(child)), child)
+
+    add(tree, node)
+    return tree
+
+
+def chain_table(chain: list[tuple[int, LedgerRow]], now: datetime, n: Names) -> Table:
+    """A sub-assigned item's chain across tiers."""
+    cat = n.cat
+    table = Table(title=cat.ui("chain_title", now=n.local(now)))
+    for key in ("number", "unit", "tier", "part", "state", "light"):
+        table.add_column(cat.ui(key))
+    for depth, r in chain:
+        table.add_row(
+            "  " * depth + r.number, n.unit(r.lead_unit), cat.name("tier", r.tier),
+            (r.part or r.title)[:24], cat.name("state", r.state), n.light(r.light),
+        )  # fmt: skip
+    return table
+
+
+__all__ = [
+    "Names",
+    "chain_table",
+    "item_panel",
+    "pages_of",
+    "timeline_tables",
+    "tree_view",
+    "view_ledger_table",
+]

@@ -19,7 +19,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ledger13710.application.node import Node
 from ledger13710.cli import render as show
-from ledger13710.cli.screens import Names, pages_of, timeline_tables, view_ledger_table
+from ledger13710.cli.screens import (
+    Names,
+    chain_table,
+    pages_of,
+    timeline_tables,
+    tree_view,
+    view_ledger_table,
+)
 from ledger13710.domain.errors import InputError
 from ledger13710.domain.state import State
 from ledger13710.domain.types import Severity, Tier
@@ -141,25 +148,25 @@ def cmd_tree(args: argparse.Namespace) -> int:
     """``tree``: the command tree (一网指挥), an item's chain, or a unit's items."""
 
     async def q(views: Projector, node: Node, now: datetime) -> Any:
+        names = _names(args, node)
         if args.chain:
-            return await chain(views.store, args.chain, now)
+            return await chain(views.store, args.chain, now), names
         root = args.unit or node.id
         if args.items:
             query = LedgerQuery(within=root, page_size=args.page_size)
-            return await ledger_page(views.store, query, now), _names(args, node)
-        return await command_tree(views.store, root, now, node.app.directory, args.depth)
+            return await ledger_page(views.store, query, now), names
+        tree = await command_tree(views.store, root, now, node.app.directory, args.depth)
+        return tree, names
 
-    result, now = _query(args, q)
-    if args.items:
-        result, names = result
+    (result, names), now = _query(args, q)
     if args.json:
         show.emit_json(result)
     elif args.chain:
-        show.print_all([show.chain_table(result, now)])
+        show.print_all([chain_table(result, now, names)])
     elif args.items:
         show.print_all([view_ledger_table(result, now, names)])
     else:
-        show.print_all([show.tree_view(result, now)])
+        show.print_all([tree_view(result, now, names)])
     return 0
 
 

@@ -137,6 +137,13 @@ ZH: Table = {
         "not_done": "未完成",
         "moved": "{number}：{state}",
         "no_page": "没有第{page}页：共{pages}页（{total}项）",
+        "tree_title": "一网指挥（截至 {now}）: ",
+        "tree_total": "共{total}项",
+        "tree_behind": "滞后{n}",
+        "tree_state": "{state}{n}",
+        "tree_sep": "、",
+        "chain_title": "分解交办链（截至 {now}）",
+        "tier": "层级",
     },
 }
 
@@ -265,5 +272,12 @@ EN: Table = {
         "not_done": "open",
         "moved": "{number}: {state}",
         "no_page": "there is no page {page}: {pages} pages ({total} items)",
+        "tree_title": "One-network command (as of {now}): ",
+        "tree_total": "{total} items",
+        "tree_behind": "{n} behind plan",
+        "tree_state": "{state} {n}",
+        "tree_sep": ", ",
+        "chain_title": "Chain of parts (as of {now})",
+        "tier": "Tier",
     },
 }
