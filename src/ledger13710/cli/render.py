@@ -11,20 +11,13 @@ import msgspec
 from rich.console import Console
 from rich.table import Table
 
-from ledger13710.domain.lights import Light, behind_plan, item_light
+from ledger13710.domain.lights import behind_plan, item_light
 from ledger13710.domain.state import ItemState
 from ledger13710.domain.types import SHANGHAI
 
 if TYPE_CHECKING:  # only their types are used; the modules bring in aiosqlite and asyncio
     from ledger13710.projections.importer import ImportReport
     from ledger13710.projections.stats import Stats
-
-LIGHT_STYLE = {
-    Light.GREEN: "[green]● 正常[/]",
-    Light.YELLOW: "[yellow]● 临期[/]",
-    Light.RED: "[red]● 超期[/]",
-    Light.DONE: "[dim]○ 完成[/]",
-}
 
 _encoder = msgspec.json.Encoder()
 
