@@ -7,20 +7,19 @@ payload a view stored), so the item view and the timeline view show the same tex
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
+from ledger13710.domain.types import SHANGHAI
 from ledger13710.i18n import Catalog
 
 UnitName = Callable[[str], str]
-
-_SHANGHAI = timezone(timedelta(hours=8))
 
 
 def when(value: Any) -> str:
     """An ISO instant (or datetime) as Shanghai wall time, minutes precision."""
     t = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return t.astimezone(_SHANGHAI).strftime("%Y-%m-%d %H:%M")
+    return t.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
 
 
 def event_text(cat: Catalog, kind: str, f: Mapping[str, Any], unit_name: UnitName = str) -> str:
