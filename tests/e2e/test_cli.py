@@ -225,7 +225,7 @@ def test_user_errors_are_one_line_exit_2_and_write_nothing(
     args = [a.replace("{empty}", str(tmp_path)) for a in args]
     rest = [] if "--dir" in args else ["--dir", str(story.dir)]
     rest += [] if "--now" in args else ["--now", "2016-11-07T09:00"]
-    result = run(*args, *rest, "--json")
+    result = run(*args, *rest)
     lines = result.err.splitlines()
     code_and_lines = (2, 1)
     assert code_and_lines == (result.code, len(lines)), result.err
@@ -255,4 +255,25 @@ def test_the_clock_is_now_else_the_environment_read_once_by_the_command(story: S
     quiet_success, user_error = (0, ""), 2
     assert quiet_success == (with_now.returncode, with_now.stderr)
     assert user_error == from_env.returncode
-    assert from_env.stderr.startswith("ledger13710: error: bad LEDGER13710_NOW 'yesterday'")
+    error = msgspec.json.decode(from_env.stderr)["error"]  # --json: the error is JSON too
+    assert error["message"].startswith("bad LEDGER13710_NOW 'yesterday'")
+
+
+def test_json_errors_are_json_with_a_stable_code(story: Story) -> None:
+    """Under --json a refused command prints one JSON object naming the kind of error."""
+    args = ["--dir", str(story.dir), "--now", "2016-11-07T09:00", "--json"]
+    cases = {
+        "not_found": ["item", "deploy", "sx-2016-9999", "--actor", HEAD],
+        "not_allowed_now": ["item", "deploy", "sx-2016-0001", "--actor", HEAD],
+        "role": [
+            *["item", "register", "--title", "t", "--source", "executive", "--board", "daily"],
+            *["--raising-unit", "sx", "--lead-unit", "sx/transport", "--assign", "--actor", OP],
+        ],
+        "input": ["item", "deploy", "sx-2016-0001"],
+    }
+    for code, command in cases.items():
+        result = run(*command, *args)
+        error = msgspec.json.decode(result.err)["error"]
+        assert (2, code) == (result.code, error["code"]), result.err
+        assert error["message"]
+        assert result.out == ""

@@ -54,7 +54,8 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ws.append(["sx-2016-0902", "农村公路", "常务会议", "daily", "一般性问题", "sx", "sx/finance"])
     ws.append(["sx-2016-0903", "", "常务会议", "daily", "general", "sx", "sx/finance"])
     wb.save(base / "in.xlsx")
-    ok(node, "import", str(base / "in.xlsx"), "--actor", SUP, now="2016-10-20T09:00")
+    imported = run(node, "import", str(base / "in.xlsx"), "--actor", SUP, now="2016-10-20T09:00")
+    assert (imported.returncode, imported.stderr) == (1, "")  # row 4 (no title) was refused
     act = ["--actor", HEAD]
     ok(node, "item", "deploy", "sx-2016-0901", *act, now="2016-10-20T10:00")
     ok(node, "item", "sub-assign", "sx-2016-0901", "--to-unit", "sx/highway-group",
@@ -63,10 +64,14 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_import_reports_rows_and_is_idempotent(node: Path) -> None:
-    """A second import of the same workbook skips the registered rows and refuses row 4 again."""
-    report = ok(node, "import", str(node.parent / "in.xlsx"), "--actor", SUP)
-    assert (report["registered"], report["skipped"], report["refused"]) == (0, 2, 1)
-    assert report["rows"][2]["message"].startswith("第4行: ")
+    """A second import of the same workbook skips the registered rows, refuses row 4 again and
+    exits 1; a dry run of it says the same and writes nothing."""
+    for dry in ([], ["--dry-run"]):
+        done = run(node, "import", str(node.parent / "in.xlsx"), "--actor", SUP, "--json", *dry)
+        assert (done.returncode, done.stderr) == (1, "")
+        report = msgspec.json.decode(done.stdout)
+        assert (report["registered"], report["skipped"], report["refused"]) == (0, 2, 1)
+        assert report["rows"][2]["message"].startswith("第4行: ")
 
 
 def test_ledger_tree_chain_stats_and_timeline(node: Path) -> None:

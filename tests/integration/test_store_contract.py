@@ -18,8 +18,8 @@ from ledger13710.domain.errors import (
     ConflictError,
     InputError,
     InvalidTransitionError,
-    LedgerError,
     NotFoundError,
+    RoleError,
 )
 from ledger13710.domain.item import item_id
 from ledger13710.domain.snapshot import ItemSnapshot
@@ -151,7 +151,7 @@ def test_refused_command_writes_nothing(node: Node) -> None:
     before = log_position(app)
     with pytest.raises(InvalidTransitionError, match="'deploy' is not allowed"):
         app.deploy(number, actor=LEAD)
-    with pytest.raises(LedgerError, match="'assign' is for the raising unit"):
+    with pytest.raises(RoleError, match="'assign' is for a head or supervisor of sx"):
         app.assign(number, actor=LEAD)
     assert before == log_position(app)
     unchanged = (State.REGISTERED, 1)

@@ -27,6 +27,7 @@ from ledger13710.application.mapper import MsgspecMapper
 from ledger13710.application.recorders import chained_process_recorder
 from ledger13710.config.boards import Board
 from ledger13710.domain import events as ev
+from ledger13710.domain import guards, roles
 from ledger13710.domain.attachments import Evidence, check_file, check_for_item
 from ledger13710.domain.calendar import WorkCalendar
 from ledger13710.domain.clock import Clock
@@ -206,15 +207,22 @@ class LedgerBase(Application[UUID]):
             raise InputError(f"node {self.node_id} was opened without an attachment store")
         return self.evidence_store
 
+    def _may(self, item: Item, action: str, actor: str) -> None:
+        """Refuse ``actor`` unless the item's state allows ``action`` and their role does."""
+        guards.check_allowed(item.state, action)
+        roles.require_person(self.directory, item.state, action, actor)
+
     def _act(
         self,
         number: str,
         actor: str,
+        action: str,
         command: Callable[[Item, str], None],
         staged: Sequence[Staged] = (),
     ) -> ItemState:
         unit = self._actor_unit(actor)
         item = self.load(number)
+        self._may(item, action, actor)
         self._check_evidence(item, staged)
         command(item, unit)
         parent = self._parent_to_update(item)

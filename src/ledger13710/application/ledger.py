@@ -114,6 +114,7 @@ class LedgerApp(ReviewApp):
             origin_node=self.node_id,
         )
         if assign:
+            self._may(item, "assign", actor)
             item.assign(deadlines=self._clocks(item, now), now=now, actor=actor, unit=unit)
         self._save(number, counter, item, exists=f"item {number} is already registered")
         log.info("item_registered", node=self.node_id, item=number, lead=lead_unit)
@@ -127,6 +128,7 @@ class LedgerApp(ReviewApp):
         return self._act(
             number,
             actor,
+            "assign",
             lambda it, unit: it.assign(
                 deadlines=self._clocks(it, now), now=now, actor=actor, unit=unit, note=note
             ),
@@ -141,6 +143,7 @@ class LedgerApp(ReviewApp):
         self.directory.unit(to_unit)
         unit = self._actor_unit(actor)
         parent = self.load(number)
+        self._may(parent, "sub-assign", actor)
         now = self.clock.now()
         child_number = f"{number}-{len(parent.state.children) + 1}"
         host = host_node(to_unit, self.node_ids)
@@ -211,6 +214,7 @@ class LedgerApp(ReviewApp):
         return self._act(
             number,
             actor,
+            "deploy",
             lambda it, u: it.deploy(note=note, now=now, actor=actor, unit=u, attachments=atts),
             staged,
         )
@@ -225,6 +229,7 @@ class LedgerApp(ReviewApp):
         return self._act(
             number,
             actor,
+            "feedback",
             lambda it, u: it.feedback(
                 content=content, now=now, actor=actor, unit=u, review=review, attachments=atts
             ),
@@ -246,6 +251,7 @@ class LedgerApp(ReviewApp):
         return self._act(
             number,
             actor,
+            "progress",
             lambda it, u: it.progress(
                 content=content,
                 now=now,
@@ -267,6 +273,7 @@ class LedgerApp(ReviewApp):
         return self._act(
             number,
             actor,
+            "resolve",
             lambda it, u: it.resolve(
                 content=content, now=now, actor=actor, unit=u, review=review, attachments=atts
             ),
@@ -297,6 +304,7 @@ class LedgerApp(ReviewApp):
         return self._act(
             number,
             actor,
+            "plan",
             lambda it, u: it.plan(
                 reason=reason,
                 target_at=target_at,
@@ -327,6 +335,7 @@ class LedgerApp(ReviewApp):
         return self._act(
             number,
             actor,
+            "extend",
             lambda it, u: it.request_extension(
                 clock=clock,
                 requested_due=until,

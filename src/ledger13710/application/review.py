@@ -15,6 +15,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from ledger13710.application.attachments import Staged
 from ledger13710.application.base import LedgerBase, evidence
+from ledger13710.domain import roles
 from ledger13710.domain.attachments import Evidence
 from ledger13710.domain.errors import InputError, NotFoundError
 from ledger13710.domain.item import Item, item_id
@@ -62,7 +63,7 @@ class ReviewApp(LedgerBase):
                 attachments=evidence(staged),
             )  # fmt: skip
 
-        return self._act(number, actor, decide, staged)
+        return self._act(number, actor, "extend-decision", decide, staged)
 
     def return_for_rework(
         self,
@@ -88,6 +89,7 @@ class ReviewApp(LedgerBase):
         return self._act(
             number,
             actor,
+            "return",
             lambda it, u: it.return_for_rework(
                 reason=reason, now=now, actor=actor, unit=u, untrue=untrue, attachments=atts
             ),
@@ -98,7 +100,10 @@ class ReviewApp(LedgerBase):
         """反馈审核通过: accept the latest feedback of a local item (its review clock stops)."""
         now = self.clock.now()
         return self._act(
-            number, actor, lambda it, u: it.accept_feedback(note=note, now=now, actor=actor, unit=u)
+            number,
+            actor,
+            "accept-feedback",
+            lambda it, u: it.accept_feedback(note=note, now=now, actor=actor, unit=u),
         )
 
     def urge(self, number: str, *, actor: str, message: str) -> ItemState:
@@ -108,7 +113,10 @@ class ReviewApp(LedgerBase):
             return remote
         now = self.clock.now()
         return self._act(
-            number, actor, lambda it, u: it.urge(message=message, now=now, actor=actor, unit=u)
+            number,
+            actor,
+            "urge",
+            lambda it, u: it.urge(message=message, now=now, actor=actor, unit=u),
         )
 
     def close_out(
@@ -121,6 +129,7 @@ class ReviewApp(LedgerBase):
             return remote
         unit = self._actor_unit(actor)
         item = self.load(number)
+        self._may(item, "close-out", actor)
         self._check_evidence(item, staged)
         now = self.clock.now()
         closed = self.close_out_tree(
@@ -178,6 +187,8 @@ class ReviewApp(LedgerBase):
             return remote
         unit = self._actor_unit(actor)
         item = self.load(number)
+        self._may(item, "cancel", actor)
+        roles.require_approver(self.directory, number, item.state.raising_unit, approved_by)
         self._check_evidence(item, staged)
         now = self.clock.now()
         cancelled = self.cancel_tree(
@@ -245,6 +256,9 @@ class ReviewApp(LedgerBase):
         if parent is None or not any(c.number == number for c in parent.state.children.values()):
             raise NotFoundError(f"no item {number!r} on node {self.node_id}")
         unit = self._actor_unit(actor)
+        self._may(parent, "review-part", actor)
+        if action == "cancel":  # the part was raised by the parent's lead unit
+            roles.require_approver(self.directory, number, parent.state.lead_unit, approved_by)
         self._check_evidence(parent, staged)
         parent.review_part(
             child_number=number, action=action, text=text, now=self.clock.now(),

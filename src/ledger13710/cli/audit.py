@@ -32,7 +32,11 @@ from ledger13710.audit.verify import Report, verify_log
 from ledger13710.audit.witness import check_acknowledged, witnessed
 from ledger13710.cli import evidence as evidence_view
 from ledger13710.cli import render as show
+from ledger13710.cli.screens import Names, item_panel
+from ledger13710.config.boards import load_boards
+from ledger13710.domain.directory import Directory
 from ledger13710.domain.errors import InputError
+from ledger13710.i18n import Catalog
 from ledger13710.log.merkle import ProofError
 from ledger13710.node.bootstrap import open_node, parse_time
 
@@ -181,8 +185,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if args.json:
         show.emit_json(data)
     else:
+        names = Names(Catalog(args.lang), Directory([]), load_boards())  # units shown by id
         tables = evidence_view.evidence_tables(Path(args.dir), named)
-        show.print_all([*show.item_panel(result.state, result.events, as_of), *tables])
+        show.print_all([*item_panel(result.state, result.events, as_of, names), *tables])
     return 0
 
 
@@ -283,7 +288,7 @@ def add_audit_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--out", help="write here instead of stdout")
     p.set_defaults(handler=cmd_prove)
     p = audit.add_parser("check-proof", parents=[common], help="check a proof file offline")
-    p.add_argument("file")
+    p.add_argument("file", help="a proof written by `audit prove`")
     p.add_argument("--public-key", required=True, help="the node's public key (hex)")
     p.set_defaults(handler=cmd_check_proof)
     p = audit.add_parser("report", parents=[common], help="HTML report for an item or unit")

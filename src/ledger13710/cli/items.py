@@ -12,12 +12,13 @@ from typing import Any
 from ledger13710.application.ledger import LedgerApp
 from ledger13710.cli import evidence
 from ledger13710.cli import render as show
+from ledger13710.cli.screens import Names, item_panel
 from ledger13710.domain.errors import InputError
 from ledger13710.domain.policy import end_of_day
 from ledger13710.domain.state import ItemState
 from ledger13710.domain.types import Severity, Source
+from ledger13710.i18n import Catalog
 from ledger13710.node.bootstrap import open_node, parse_time
-from ledger13710.projections.labels import STATE_ZH
 
 Action = Callable[[LedgerApp, argparse.Namespace], ItemState]
 
@@ -34,7 +35,8 @@ def _run(action: Action, args: argparse.Namespace) -> int:
     if args.json:
         show.emit_json(show.item_json(item, now))
     else:
-        show.out(f"{item.number}: {STATE_ZH.get(item.state, item.state)}")
+        cat = Catalog(args.lang)
+        show.out(cat.ui("moved", number=item.number, state=cat.name("state", item.state)))
     return 0
 
 
@@ -44,6 +46,7 @@ def _show(args: argparse.Namespace) -> int:
         item = node.app.item(args.number)
         events = node.app.item_events(args.number)
         now = node.app.clock.now()
+        names = Names(Catalog(args.lang), node.app.directory, node.app.boards)
     finally:
         node.close()
     if args.json:
@@ -56,7 +59,7 @@ def _show(args: argparse.Namespace) -> int:
         show.emit_json(data)
     else:
         tables = evidence.evidence_tables(Path(args.dir), evidence.from_events(events))
-        show.print_all([*show.item_panel(item, events, now), *tables])
+        show.print_all([*item_panel(item, events, now, names), *tables])
     return 0
 
 
@@ -150,18 +153,24 @@ _ATTACH = (
 
 #: extra arguments per action: (flag, options)
 ARGS: dict[str, list[tuple[str, dict[str, Any]]]] = {
-    "assign": [("--note", {"default": ""})],
-    "sub-assign": [("--to-unit", {"required": True}), ("--part", {"required": True})],
-    "deploy": [("--note", {"default": ""}), _ATTACH],
-    "feedback": [("--content", {"required": True}), _ATTACH],
-    "progress": [
-        ("--content", {"required": True}),
-        ("--milestone", {"type": int, "default": 0}),
+    "assign": [("--note", {"default": "", "help": "a word to the undertaking units"})],
+    "sub-assign": [
+        ("--to-unit", {"required": True, "help": "unit id under the lead unit's government"}),
+        ("--part", {"required": True, "help": "which part of the item it takes on"}),
+    ],
+    "deploy": [("--note", {"default": "", "help": "how it was studied and deployed"}), _ATTACH],
+    "feedback": [
+        ("--content", {"required": True, "help": "the handling status reported"}),
         _ATTACH,
     ],
-    "resolve": [("--content", {"required": True}), _ATTACH],
+    "progress": [
+        ("--content", {"required": True, "help": "the progress made"}),
+        ("--milestone", {"type": int, "default": 0, "help": "plan milestone met (1-based)"}),
+        _ATTACH,
+    ],
+    "resolve": [("--content", {"required": True, "help": "what was done to solve it"}), _ATTACH],
     "plan": [
-        ("--reason", {"required": True}),
+        ("--reason", {"required": True, "help": "why it cannot be solved in time"}),
         ("--milestone", {"action": "append", "help": "title@date, repeatable, in order"}),
         ("--target", {"required": True, "help": "when the problem will be solved"}),
         _ATTACH,
@@ -169,25 +178,29 @@ ARGS: dict[str, list[tuple[str, dict[str, Any]]]] = {
     "extend": [
         ("--clock", {"required": True, "help": "deploy, feedback, resolve, milestone-N"}),
         ("--until", {"help": "requested (or approved) due time; a date alone means its end"}),
-        ("--reason", {"default": ""}),
-        ("--approve", {"action": "store_true"}),
-        ("--deny", {"action": "store_true"}),
+        ("--reason", {"default": "", "help": "why it is asked for (or denied)"}),
+        ("--approve", {"action": "store_true", "help": "approve the waiting request"}),
+        ("--deny", {"action": "store_true", "help": "deny the waiting request (with --reason)"}),
         _ATTACH,
     ],
     "return": [
-        ("--reason", {"required": True}),
+        ("--reason", {"required": True, "help": "what is missing or wrong"}),
         ("--untrue", {"action": "store_true", "help": "the feedback is untrue (不实)"}),
         _ATTACH,
     ],
-    "accept-feedback": [("--note", {"default": ""})],
-    "urge": [("--message", {"required": True})],
-    "close-out": [("--verdict", {"required": True}), _ATTACH],
+    "accept-feedback": [("--note", {"default": "", "help": "a word on the accepted feedback"})],
+    "urge": [("--message", {"required": True, "help": "the words sent to the unit"})],
+    "close-out": [("--verdict", {"required": True, "help": "the verified outcome"}), _ATTACH],
     "erase-attachment": [
         ("--sha256", {"required": True, "help": "the file's SHA-256 (item show lists them)"}),
         ("--decision", {"required": True, "help": "reference of the erasure decision"}),
-        ("--reason", {"required": True}),
+        ("--reason", {"required": True, "help": "why the file is erased"}),
     ],
-    "cancel": [("--reason", {"required": True}), ("--approved-by", {"required": True}), _ATTACH],
+    "cancel": [
+        ("--reason", {"required": True, "help": "why the item is cancelled"}),
+        ("--approved-by", {"required": True, "help": "contact id of the approving leader"}),
+        _ATTACH,
+    ],
 }
 
 
@@ -206,14 +219,19 @@ def add_item_commands(
         dest="item_cmd", required=True, metavar="ACTION"
     )
     reg = items.add_parser("register", parents=[acting], help="立项: create an item")
-    reg.add_argument("--title", required=True)
-    reg.add_argument("--source", required=True, choices=[s.value for s in Source])
+    reg.add_argument("--title", required=True, help="the matter, in one line")
+    reg.add_argument(
+        "--source", required=True, choices=[s.value for s in Source], help="where it was decided"
+    )
     reg.add_argument("--board", required=True, help="board id, e.g. daily, key-work")
-    reg.add_argument("--severity", default="general", choices=[s.value for s in Severity])
+    reg.add_argument(
+        "--severity", default="general", choices=[s.value for s in Severity],
+        help="general (7 days) or major / complex (1 month)",
+    )  # fmt: skip
     reg.add_argument("--raising-unit", required=True, help="unit that raises the item")
     reg.add_argument("--lead-unit", required=True, help="牵头单位")
     reg.add_argument("--co-unit", action="append", help="协办单位, repeatable")
-    reg.add_argument("--detail", default="")
+    reg.add_argument("--detail", default="", help="what the problem is")
     reg.add_argument("--reference", default="", help="meeting or document reference")
     reg.add_argument("--number", help="explicit item number (default: issued by the node)")
     reg.add_argument("--assign", action="store_true", help="交办 at once: start the clocks")
@@ -225,5 +243,5 @@ def add_item_commands(
             p.add_argument(flag, **opts)
         p.set_defaults(handler=lambda a, act=action: _run(act, a))
     shw = items.add_parser("show", parents=[common], help="an item, its clocks and timeline")
-    shw.add_argument("number")
+    shw.add_argument("number", help="item number, e.g. sx-2016-0001")
     shw.set_defaults(handler=_show)

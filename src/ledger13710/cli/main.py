@@ -14,10 +14,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 from eventsourcing.persistence import PersistenceError
 
 from ledger13710.cli import render as show
 from ledger13710.domain.errors import InputError, LedgerError
+from ledger13710.i18n import LANG_ENV, lang_from
 from ledger13710.logging import configure
 from ledger13710.node.bootstrap import NOW_ENV, clock_at, init_node, open_node
 
@@ -147,6 +149,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )  # fmt: skip
     common.add_argument("--json", action="store_true", help="print JSON instead of tables")
     common.add_argument(
+        "--lang", help=f"language of tables and messages: zh-CN (default) or en; also ${LANG_ENV}"
+    )
+    common.add_argument(
         "--now", help="act as if it were this time (ISO; for demos and drills), "
         f"also ${NOW_ENV}",
     )  # fmt: skip
@@ -186,11 +191,11 @@ def _add_contact_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         dest="contact_cmd", required=True, metavar="ACTION"
     )
     phone = contact.add_parser("set-phone", parents=[common], help="correct a phone number")
-    phone.add_argument("contact")
-    phone.add_argument("phone")
+    phone.add_argument("contact", help="contact id, e.g. sx-transport-op1")
+    phone.add_argument("phone", help="the corrected mobile number")
     phone.set_defaults(handler=cmd_contact)
     erase = contact.add_parser("erase", parents=[common], help="erase a person's details")
-    erase.add_argument("contact")
+    erase.add_argument("contact", help="contact id whose name and phone are erased")
     erase.set_defaults(handler=cmd_contact)
 
 
@@ -208,21 +213,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure(args.log_level, json=True)
     handler: Handler = args.handler
     try:
+        args.lang = lang_from(getattr(args, "lang", None), os.environ)
         if hasattr(args, "now"):  # the one place the clock is read from the command line
             fixed = (args.now, "--now") if args.now else (os.environ.get(NOW_ENV, ""), NOW_ENV)
             args.run_clock = clock_at(*fixed)
         return handler(args)
     except LedgerError as e:
-        sys.stderr.write(f"ledger13710: error: {e}{_flag_of(e)}\n")
-        return 2
+        return _fail(args, e.code, "error", f"{e}{_flag_of(e)}", 2)
     except PersistenceError as e:
-        sys.stderr.write(f"ledger13710: store error: {e}\n")
-        return 2
+        return _fail(args, "store", "store error", str(e), 2)
     except Exception as e:
         if os.environ.get("LEDGER13710_DEBUG"):
             raise
-        sys.stderr.write(
-            f"ledger13710: internal error: {type(e).__name__}: {e} "
-            "(run again with LEDGER13710_DEBUG=1 for details, and report it)\n"
+        message = (
+            f"{type(e).__name__}: {e} "
+            "(run again with LEDGER13710_DEBUG=1 for details, and report it)"
         )
-        return 70
+        return _fail(args, "internal", "internal error", message, 70)
+
+
+def _fail(args: argparse.Namespace, code: str, kind: str, message: str, status: int) -> int:
+    """Report an error on stderr: one line of text, or with ``--json`` one JSON object whose
+    ``code`` is stable (input, not_found, conflict, role, not_allowed_now, config, store,
+    internal)."""
+    if getattr(args, "json", False):
+        error = {"error": {"code": code, "message": message, "exit": status}}
+        sys.stderr.buffer.write(msgspec.json.encode(error) + b"\n")
+    else:
+        sys.stderr.write(f"ledger13710: {kind}: {message}\n")
+    return status

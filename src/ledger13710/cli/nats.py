@@ -113,20 +113,30 @@ def add_nats_commands(
     setup = nats.add_parser("setup", parents=[common], help="credentials and server configs")
     setup.add_argument("--nodes", default="nodes", help="directory of node TOMLs")
     setup.add_argument("--out", required=True, help="where to write configs and credentials")
-    setup.add_argument("--topology", choices=["hub", "leaf"], default="hub")
+    setup.add_argument(
+        "--topology",
+        choices=["hub", "leaf"],
+        default="hub",
+        help="hub: one server; leaf: a hub and a leaf server per city",
+    )
     setup.add_argument("--port", type=int, default=4333, help="hub client port")
     setup.add_argument("--leaf-port", type=int, default=7422, help="hub leafnode port (leaf)")
     setup.add_argument("--city", action="append", help="CITY_ID=PORT of a city leaf server")
     setup.set_defaults(handler=cmd_setup)
     streams = nats.add_parser("streams", parents=[common], help="create the JetStream streams")
-    streams.add_argument("--nodes", default="nodes")
+    streams.add_argument("--nodes", default="nodes", help="directory of node TOMLs")
     streams.add_argument("--creds", required=True, help="credentials.json from `nats setup`")
     streams.add_argument("--url", required=True, help="the server, e.g. nats://127.0.0.1:4333")
-    streams.add_argument("--topology", choices=["hub", "leaf"], default="hub")
+    streams.add_argument(
+        "--topology",
+        choices=["hub", "leaf"],
+        default="hub",
+        help="hub: one server; leaf: a hub and a leaf server per city",
+    )
     streams.add_argument("--server", default=natstopology.HUB, help="hub, or a city domain name")
     streams.set_defaults(handler=cmd_streams)
     connect = nats.add_parser("connect", parents=[common], help="write a node's nats.json")
-    connect.add_argument("--creds", required=True)
-    connect.add_argument("--url", required=True)
+    connect.add_argument("--creds", required=True, help="credentials.json from `nats setup`")
+    connect.add_argument("--url", required=True, help="the server, e.g. nats://127.0.0.1:4333")
     connect.add_argument("--node", help="node id (default: from the node directory)")
     connect.set_defaults(handler=cmd_connect)

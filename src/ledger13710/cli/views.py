@@ -20,9 +20,18 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ledger13710.application.node import Node
 from ledger13710.cli import evidence
 from ledger13710.cli import render as show
+from ledger13710.cli.screens import (
+    Names,
+    chain_table,
+    pages_of,
+    timeline_tables,
+    tree_view,
+    view_ledger_table,
+)
 from ledger13710.domain.errors import InputError
 from ledger13710.domain.state import State
 from ledger13710.domain.types import Severity, Tier
+from ledger13710.i18n import Catalog
 from ledger13710.node.bootstrap import open_node
 from ledger13710.node.views import open_views
 from ledger13710.projections import excel
@@ -53,6 +62,10 @@ def _query(args: argparse.Namespace, query: Query[T]) -> tuple[T, datetime]:
         return asyncio.run(run()), now
     finally:
         node.close()
+
+
+def _names(args: argparse.Namespace, node: Node) -> Names:
+    return Names(Catalog(args.lang), node.app.directory, node.app.boards)
 
 
 def _ledger_query(args: argparse.Namespace) -> LedgerQuery:
@@ -120,13 +133,16 @@ def cmd_ledger(args: argparse.Namespace) -> int:
     query = _ledger_query(args)
 
     async def q(views: Projector, node: Node, now: datetime) -> Any:
-        return await ledger_page(views.store, query, now)
+        return await ledger_page(views.store, query, now), _names(args, node)
 
-    page, now = _query(args, q)
+    (page, names), now = _query(args, q)
+    if page.page_size and page.page > pages_of(page):
+        raise InputError(names.cat.ui("no_page", page=page.page, pages=pages_of(page),
+                                      total=page.total))  # fmt: skip
     if args.json:
         show.emit_json(page)
     else:
-        show.print_all([show.view_ledger_table(page, now)])
+        show.print_all([view_ledger_table(page, now, names)])
     return 0
 
 
@@ -134,24 +150,25 @@ def cmd_tree(args: argparse.Namespace) -> int:
     """``tree``: the command tree (一网指挥), an item's chain, or a unit's items."""
 
     async def q(views: Projector, node: Node, now: datetime) -> Any:
+        names = _names(args, node)
         if args.chain:
-            return await chain(views.store, args.chain, now)
+            return await chain(views.store, args.chain, now), names
         root = args.unit or node.id
         if args.items:
-            return await ledger_page(
-                views.store, LedgerQuery(within=root, page_size=args.page_size), now
-            )
-        return await command_tree(views.store, root, now, node.app.directory, args.depth)
+            query = LedgerQuery(within=root, page_size=args.page_size)
+            return await ledger_page(views.store, query, now), names
+        tree = await command_tree(views.store, root, now, node.app.directory, args.depth)
+        return tree, names
 
-    result, now = _query(args, q)
+    (result, names), now = _query(args, q)
     if args.json:
         show.emit_json(result)
     elif args.chain:
-        show.print_all([show.chain_table(result, now)])
+        show.print_all([chain_table(result, now, names)])
     elif args.items:
-        show.print_all([show.view_ledger_table(result, now)])
+        show.print_all([view_ledger_table(result, now, names)])
     else:
-        show.print_all([show.tree_view(result, now)])
+        show.print_all([tree_view(result, now, names)])
     return 0
 
 
@@ -175,14 +192,14 @@ def cmd_timeline(args: argparse.Namespace) -> int:
     """``timeline``: an item's events with origin node and sequence, and its clocks."""
 
     async def q(views: Projector, node: Node, now: datetime) -> Any:
-        return await timeline(views.store, args.number)
+        return await timeline(views.store, args.number), _names(args, node)
 
-    line, _now = _query(args, q)
+    (line, names), _now = _query(args, q)
     if args.json:
         show.emit_json(line)
     else:
         tables = evidence.evidence_tables(Path(args.dir), evidence.from_timeline(line))
-        show.print_all([*show.timeline_tables(line), *tables])
+        show.print_all([*timeline_tables(line, names), *tables])
     return 0
 
 
@@ -200,21 +217,27 @@ def cmd_export(args: argparse.Namespace) -> int:
     async def q(views: Projector, node: Node, now: datetime) -> Any:
         rows = (await ledger_page(views.store, query, now)).items
         stats = await statistics(views.store, query, now)
-        return rows, stats, node.app.boards, await evidence_names(views.store)
+        return (
+            rows,
+            stats,
+            node.app.boards,
+            _names(args, node).unit,
+            await evidence_names(views.store),
+        )
 
-    (rows, stats, boards, names), _now = _query(args, q)
+    (rows, stats, boards, unit, names), _now = _query(args, q)
     if kind == ".csv":
         if what == "stats":
             excel.write_stats_csv(path, stats)
         else:
-            excel.write_ledger_csv(path, rows, boards, names)
+            excel.write_ledger_csv(path, rows, boards, unit, names)
     else:
 
         def fill(wb: Any) -> None:
             if what in ("ledger", "all"):
-                excel.add_ledger_sheets(wb, rows, boards, names)
+                excel.add_ledger_sheets(wb, rows, boards, unit, names)
             if what in ("stats", "all"):
-                excel.add_stats_sheets(wb, stats, boards)
+                excel.add_stats_sheets(wb, stats, boards, unit)
 
         excel.write_xlsx(path, fill)
     result = {"path": str(path), "what": what, "items": len(rows)}
@@ -234,14 +257,16 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise InputError(f"no workbook at {path}")
     node = open_node(Path(args.dir), args.run_clock)
     try:
-        report = import_ledger(node.app, path, actor=args.actor, assign=not args.no_assign)
+        report = import_ledger(
+            node.app, path, actor=args.actor, assign=not args.no_assign, dry_run=args.dry_run
+        )
     finally:
         node.close()
     if args.json:
         show.emit_json(report)
     else:
         show.print_all([show.import_table(report)])
-    return 1 if report.refused and args.strict else 0
+    return 1 if report.refused else 0
 
 
 def _filters(p: argparse.ArgumentParser, *, unit: bool = True) -> None:
@@ -250,11 +275,13 @@ def _filters(p: argparse.ArgumentParser, *, unit: bool = True) -> None:
     if unit:
         p.add_argument("--unit", help="only items this unit leads or co-handles")
     p.add_argument("--within", help="only items led within this government's subtree")
-    p.add_argument("--state", choices=[s.value for s in State])
-    p.add_argument("--severity", choices=[s.value for s in Severity])
+    p.add_argument("--state", choices=[s.value for s in State], help="only items in this state")
+    p.add_argument("--severity", choices=[s.value for s in Severity], help="only this severity")
     p.add_argument("--year", type=int, help="registration year (Shanghai time)")
     p.add_argument("--overdue", action="store_true", help="only items with a clock overdue")
-    p.add_argument("--light", choices=["green", "yellow", "red", "done"])
+    p.add_argument(
+        "--light", choices=["green", "yellow", "red", "done"], help="only items with this light"
+    )
     p.add_argument("--behind-plan", action="store_true", help="only items behind their plan")
 
 
@@ -276,9 +303,9 @@ def add_view_commands(
 
     ledger = sub.add_parser("ledger", parents=[common], help="the 台账: items, clocks, lights")
     _filters(ledger)
-    ledger.add_argument("--sort", choices=list(SORTS), default="number")
+    ledger.add_argument("--sort", choices=list(SORTS), default="number", help="order of rows")
     ledger.add_argument("--desc", action="store_true", help="descending order")
-    ledger.add_argument("--page", type=int, default=1)
+    ledger.add_argument("--page", type=int, default=1, help="page number (from 1)")
     ledger.add_argument("--page-size", type=int, default=50, help="rows per page; 0: all")
     ledger.set_defaults(handler=cmd_ledger)
 
@@ -295,7 +322,7 @@ def add_view_commands(
     stats.set_defaults(handler=cmd_stats)
 
     line = sub.add_parser("timeline", parents=[common], help="an item's events, by origin")
-    line.add_argument("number")
+    line.add_argument("number", help="item number, e.g. sx-2016-0001")
     line.set_defaults(handler=cmd_timeline)
 
     export = sub.add_parser("export", parents=[common], help="ledger / statistics to xlsx, csv")
@@ -309,13 +336,16 @@ def add_view_commands(
     export.set_defaults(handler=cmd_export)
 
     imp = sub.add_parser("import", parents=[common], help="register the items of a workbook")
-    imp.add_argument("path", help="a workbook with the ledger sheet's columns")
+    imp.add_argument(
+        "path", help="an .xlsx or .csv with the ledger's columns (编号 may be empty: new items); "
+        "exits 1 when a row was refused",
+    )  # fmt: skip
     imp.add_argument(
         "--actor", default=os.environ.get(actor_env, ""),
         help=f"contact id of who registers (default ${actor_env})",
     )  # fmt: skip
     imp.add_argument("--no-assign", action="store_true", help="register only, do not 交办")
-    imp.add_argument("--strict", action="store_true", help="exit 1 when a row was refused")
+    imp.add_argument("--dry-run", action="store_true", help="check every row and register nothing")
     imp.set_defaults(handler=cmd_import)
 
 

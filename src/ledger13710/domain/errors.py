@@ -6,9 +6,14 @@ a 4xx answer; anything else is a bug and is logged as one.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 
 class LedgerError(Exception):
     """Base of every error that is the user's to fix; ``str(err)`` is the whole message."""
+
+    #: A stable name of the kind of error: scripts and the API match on it.
+    code: ClassVar[str] = "error"
 
 
 class InputError(LedgerError):
@@ -22,21 +27,37 @@ class InputError(LedgerError):
         super().__init__(message)
         self.field = field
 
+    code: ClassVar[str] = "input"
+
 
 class ConfigError(LedgerError):
     """A node configuration, policy or calendar file is wrong; the message names file and field."""
+
+    code: ClassVar[str] = "config"
 
 
 class NotFoundError(LedgerError):
     """An item, unit or contact id that does not exist here."""
 
+    code: ClassVar[str] = "not_found"
+
 
 class ConflictError(LedgerError):
     """Someone else changed the same item at the same time, or the thing already exists."""
 
+    code: ClassVar[str] = "conflict"
+
+
+class RoleError(LedgerError):
+    """The acting person (or a cancellation's approver) holds no role that may do this."""
+
+    code: ClassVar[str] = "role"
+
 
 class InvalidTransitionError(LedgerError):
     """A lifecycle action that the item's current state does not allow."""
+
+    code: ClassVar[str] = "not_allowed_now"
 
     def __init__(self, item: str, state: str, action: str, allowed: list[str]) -> None:
         self.item = item

@@ -1,17 +1,16 @@
-"""Export of the ledger and its statistics: Excel (one sheet per board or per table, frozen
-header row, due times as dates) and CSV."""
+"""Export of the ledger and its statistics: Excel (a 总台账 sheet of every item, then one sheet
+per board, then one per statistics table; styled by :mod:`.workbook`) and CSV. Units and boards
+appear by their names, which the importer reads back."""
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 
 from ledger13710.config.boards import Board
 from ledger13710.domain.item import item_id
@@ -26,6 +25,9 @@ from ledger13710.projections.labels import (
 )
 from ledger13710.projections.queries import CLOCK_NAMES, LedgerRow
 from ledger13710.projections.stats import Count, Stats
+from ledger13710.projections.workbook import Rate, add_sheet
+
+UnitName = Callable[[str], str]
 
 #: The columns an import reads (the export writes them first, in this order).
 IMPORT_HEADERS = (
@@ -37,8 +39,7 @@ LEDGER_HEADERS = (
     "退回次数", "延期申请", "延期批准", "催办次数", "上级事项", "立项时间", "办结时间",
     "附件数", "附件",
 )  # fmt: skip
-DATE_FORMAT = "yyyy-mm-dd hh:mm"
-SHEET_TITLE_MAX = 31
+ALL_ITEMS = "总台账"
 
 
 def _local(t: datetime | None) -> datetime | None:
@@ -47,7 +48,10 @@ def _local(t: datetime | None) -> datetime | None:
 
 
 def ledger_values(
-    row: LedgerRow, boards: Mapping[str, Board], evidence: Sequence[str] = ()
+    row: LedgerRow,
+    boards: Mapping[str, Board],
+    unit_name: UnitName = str,
+    evidence: Sequence[str] = (),
 ) -> list[Any]:
     """One ledger row as cell values, in :data:`LEDGER_HEADERS` order; ``evidence`` names the
     item's attachments."""
@@ -59,7 +63,8 @@ def ledger_values(
     return [
         row.number, row.title, SOURCE_ZH.get(row.source, row.source),
         board.name if board else row.board, SEVERITY_ZH.get(row.severity, row.severity),
-        row.raising_unit, row.lead_unit, ",".join(row.co_units), row.detail,
+        unit_name(row.raising_unit), unit_name(row.lead_unit),
+        ",".join(unit_name(u) for u in row.co_units), row.detail,
         TIER_ZH.get(row.tier, row.tier), row.year, STATE_ZH.get(row.state, row.state),
         LIGHT_ZH.get(row.light, row.light), "是" if row.behind_plan else "",
         *clocks, row.returns, row.extensions_requested, row.extensions_granted, row.urges,
@@ -68,42 +73,34 @@ def ledger_values(
     ]  # fmt: skip
 
 
-def _sheet(wb: Workbook, title: str, headers: Iterable[str], rows: Iterable[list[Any]]) -> None:
-    ws: Worksheet = wb.create_sheet(title[:SHEET_TITLE_MAX])
-    header = list(headers)
-    ws.append(header)
-    for values in rows:
-        ws.append(values)
-    ws.freeze_panes = "A2"
-    for i, name in enumerate(header, 1):
-        letter = get_column_letter(i)
-        ws.column_dimensions[letter].width = max(10, min(40, 2 * len(name) + 4))
-        if name.endswith(("时限", "完成", "时间")):
-            for (cell,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
-                cell.number_format = DATE_FORMAT
-
-
 #: item id (hex) -> the names of its attachments (:func:`projections.evidence.evidence_names`)
 EvidenceNames = Mapping[str, Sequence[str]]
 
 
-def _values(row: LedgerRow, boards: Mapping[str, Board], names: EvidenceNames) -> list[Any]:
-    return ledger_values(row, boards, names.get(item_id(row.number).hex, ()))
+def _values(
+    row: LedgerRow, boards: Mapping[str, Board], unit_name: UnitName, names: EvidenceNames
+) -> list[Any]:
+    return ledger_values(row, boards, unit_name, names.get(item_id(row.number).hex, ()))
 
 
 def add_ledger_sheets(
-    wb: Workbook, rows: list[LedgerRow], boards: Mapping[str, Board], names: EvidenceNames
+    wb: Workbook,
+    rows: list[LedgerRow],
+    boards: Mapping[str, Board],
+    unit_name: UnitName = str,
+    names: EvidenceNames | None = None,
 ) -> None:
-    """One ledger sheet per board (in board order), or an empty 台账 sheet."""
+    """The 总台账 sheet of every item, then one sheet per board that has items (board order)."""
+    found = names or {}
+    add_sheet(wb, ALL_ITEMS, LEDGER_HEADERS, (_values(r, boards, unit_name, found) for r in rows))
     order = {b: i for i, b in enumerate(boards)}
     by_board: dict[str, list[LedgerRow]] = {}
     for r in rows:
         by_board.setdefault(r.board, []).append(r)
-    if not by_board:
-        _sheet(wb, "台账", LEDGER_HEADERS, [])
     for board in sorted(by_board, key=lambda b: (order.get(b, len(order)), b)):
         title = boards[board].name if board in boards else board
-        _sheet(wb, title, LEDGER_HEADERS, (_values(r, boards, names) for r in by_board[board]))
+        values = (_values(r, boards, unit_name, found) for r in by_board[board])
+        add_sheet(wb, title, LEDGER_HEADERS, values)
 
 
 def stats_tables(stats: Stats) -> dict[str, tuple[tuple[str, ...], list[list[Any]]]]:
@@ -115,7 +112,7 @@ def stats_tables(stats: Stats) -> dict[str, tuple[tuple[str, ...], list[list[Any
     same: Callable[[str], str] = str
     summary: list[list[Any]] = [
         ["概况", stats.headline], ["事项总数", stats.total], ["已销号", stats.closed],
-        ["已撤销", stats.cancelled], ["销号清零率", stats.close_out_rate],
+        ["已撤销", stats.cancelled], ["销号清零率", _rate(stats.close_out_rate)],
         ["平均解决天数", stats.avg_days_to_resolve], ["平均销号天数", stats.avg_days_to_close_out],
         ["被退回事项", stats.items_returned], ["退回次数", stats.returns],
         ["延期申请", stats.extensions_requested], ["延期批准", stats.extensions_granted],
@@ -123,7 +120,7 @@ def stats_tables(stats: Stats) -> dict[str, tuple[tuple[str, ...], list[list[Any
     ]  # fmt: skip
     clocks = [
         [CLOCK_ZH.get(c.clock, c.clock), c.total, c.met, c.on_time, c.late, c.open_overdue,
-         c.on_time_rate]
+         _rate(c.on_time_rate)]
         for c in stats.clocks
     ]  # fmt: skip
     return {
@@ -141,12 +138,20 @@ def stats_tables(stats: Stats) -> dict[str, tuple[tuple[str, ...], list[list[Any
     }
 
 
-def add_stats_sheets(wb: Workbook, stats: Stats, boards: Mapping[str, Board]) -> None:
-    """One sheet per statistics table."""
+def _rate(value: float | None) -> Rate | None:
+    return None if value is None else Rate(value)
+
+
+def add_stats_sheets(
+    wb: Workbook, stats: Stats, boards: Mapping[str, Board], unit_name: UnitName = str
+) -> None:
+    """One sheet per statistics table, boards and units by name."""
     for title, (headers, rows) in stats_tables(stats).items():
         if title == "按板块":
             rows = [[boards[k].name if k in boards else k, *rest] for k, *rest in rows]  # noqa: PLW2901
-        _sheet(wb, title, headers, rows)
+        if title == "按单位":
+            rows = [[unit_name(k), *rest] for k, *rest in rows]  # noqa: PLW2901
+        add_sheet(wb, title, headers, rows)
 
 
 def write_xlsx(path: Path, fill: Callable[[Workbook], None]) -> None:
@@ -159,7 +164,11 @@ def write_xlsx(path: Path, fill: Callable[[Workbook], None]) -> None:
 
 
 def write_ledger_csv(
-    path: Path, rows: list[LedgerRow], boards: Mapping[str, Board], names: EvidenceNames
+    path: Path,
+    rows: list[LedgerRow],
+    boards: Mapping[str, Board],
+    unit_name: UnitName = str,
+    names: EvidenceNames | None = None,
 ) -> None:
     """The ledger as one CSV (UTF-8 with BOM, so Excel reads the Chinese headers)."""
     with path.open("w", encoding="utf-8-sig", newline="") as f:
@@ -168,7 +177,7 @@ def write_ledger_csv(
         for r in rows:
             w.writerow(
                 v.strftime("%Y-%m-%d %H:%M") if isinstance(v, datetime) else v
-                for v in _values(r, boards, names)
+                for v in _values(r, boards, unit_name, names or {})
             )
 
 
@@ -179,4 +188,4 @@ def write_stats_csv(path: Path, stats: Stats) -> None:
         for title, (headers, rows) in stats_tables(stats).items():
             w.writerow([title, *headers])
             for values in rows:
-                w.writerow([title, *values])
+                w.writerow([title, *(str(v) if isinstance(v, Rate) else v for v in values)])

@@ -1,27 +1,32 @@
-"""Import of a ledger workbook: each row registers an item with its own number.
+"""Import of a ledger workbook (.xlsx) or CSV: each row registers an item.
 
 The columns are the export's first ones (:data:`excel.IMPORT_HEADERS`); codes or their Chinese
 labels are accepted, units by id or by their unique name. A row is registered in one
 transaction or not at all; a number already in the ledger is skipped, so importing the same
-file twice creates nothing twice. Refused rows are reported as ``第N行: reason``.
+file twice creates nothing twice. A row without 编号 is a new item the node numbers (each time
+it is imported). A workbook exported here has a 总台账 sheet: only that sheet is read. A dry
+run checks every row and registers nothing. Refused rows are reported as ``第N行: reason``.
 """
 
 from __future__ import annotations
 
+import csv
 import re
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import msgspec
 from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
 
 from ledger13710.application.ledger import LedgerApp
-from ledger13710.domain.errors import InputError, LedgerError, NotFoundError
-from ledger13710.projections.excel import IMPORT_HEADERS
+from ledger13710.domain.errors import InputError, LedgerError
+from ledger13710.projections.excel import ALL_ITEMS, IMPORT_HEADERS
 from ledger13710.projections.labels import SEVERITY_ZH, SOURCE_ZH, code_of
 
-_REQUIRED = ("编号", "事项", "来源", "板块", "立项单位", "牵头单位")
+_REQUIRED = ("事项", "来源", "板块", "立项单位", "牵头单位")
 _SPLIT = re.compile(r"[,，、;；\s]+")
 _NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-]*")
 
@@ -32,7 +37,7 @@ class RowOutcome(msgspec.Struct, frozen=True, kw_only=True):
     sheet: str
     row: int
     number: str
-    outcome: str  # registered, skipped or refused
+    outcome: str  # registered, skipped, refused, or (dry run) accepted
     message: str
 
 
@@ -43,6 +48,7 @@ class ImportReport(msgspec.Struct, frozen=True, kw_only=True):
     skipped: int
     refused: int
     rows: list[RowOutcome]
+    dry_run: bool = False
 
 
 class _RowError(Exception):
@@ -94,35 +100,65 @@ class _Resolver:
         }
 
 
-def _sheets(path: Path) -> Iterator[tuple[str, int, dict[str, str]]]:
-    """(sheet, row number, cells by header) of every non-empty row of every ledger sheet."""
+Rows = Iterator[tuple[str, int, dict[str, str]]]
+
+
+def _sheets(path: Path) -> Rows:
+    """(sheet, row number, cells by header) of every non-empty row of the file's ledger rows."""
+    kind = path.suffix.lower()
+    if kind == ".csv":
+        yield from _csv_rows(path)
+    elif kind in (".xlsx", ".xlsm"):
+        yield from _workbook_rows(path)
+    else:
+        raise InputError(f"cannot import {path.name!r}: give an .xlsx workbook or a .csv file")
+
+
+def _csv_rows(path: Path) -> Rows:
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            rows = list(csv.reader(f))
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise InputError(f"cannot read {path.name} as UTF-8 CSV: {e}") from None
+    yield from _ledger_rows(path.stem, iter(rows), path)
+
+
+def _workbook_rows(path: Path) -> Rows:
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
-    except (OSError, ValueError, KeyError) as e:
-        raise InputError(f"cannot read workbook {path}: {e}") from None
-    found = False
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, InvalidFileException):
+        raise InputError(f"cannot read {path.name}: not an .xlsx workbook, or damaged") from None
     try:
-        for ws in wb.worksheets:
+        sheets = [wb[ALL_ITEMS]] if ALL_ITEMS in wb.sheetnames else list(wb.worksheets)
+        found = False
+        for ws in sheets:
             rows = ws.iter_rows(values_only=True)
             header = [_text(v) for v in next(rows, ())]
-            if "编号" not in header or "事项" not in header:
+            if "事项" not in header or "牵头单位" not in header:
                 continue  # not a ledger sheet (e.g. statistics)
-            missing = [h for h in _REQUIRED if h not in header]
-            if missing:
-                raise InputError(f"sheet {ws.title!r} lacks the column(s) {', '.join(missing)}")
             found = True
-            for n, values in enumerate(rows, 2):
-                cells = {h: _text(v) for h, v in zip(header, values, strict=False) if h}
-                if any(cells.get(h) for h in IMPORT_HEADERS):
-                    yield ws.title, n, cells
+            yield from _ledger_rows(ws.title, iter([header, *rows]), path)
     finally:
         wb.close()
     if not found:
         raise InputError(f"{path} has no ledger sheet (a header row with {', '.join(_REQUIRED)})")
 
 
-def import_ledger(app: LedgerApp, path: Path, *, actor: str, assign: bool = True) -> ImportReport:
-    """Register every acceptable row of the workbook at ``path`` as ``actor``."""
+def _ledger_rows(sheet: str, rows: Iterator[Iterable[Any]], path: Path) -> Rows:
+    header = [_text(v) for v in next(rows, ())]
+    missing = [h for h in _REQUIRED if h not in header]
+    if missing:
+        raise InputError(f"{path.name}, sheet {sheet!r} lacks the column(s) {', '.join(missing)}")
+    for n, values in enumerate(rows, 2):
+        cells = {h: _text(v) for h, v in zip(header, values, strict=False) if h}
+        if any(cells.get(h) for h in IMPORT_HEADERS):
+            yield sheet, n, cells
+
+
+def import_ledger(
+    app: LedgerApp, path: Path, *, actor: str, assign: bool = True, dry_run: bool = False
+) -> ImportReport:
+    """Register every acceptable row of the file at ``path`` as ``actor`` (none on a dry run)."""
     app.directory.contact(actor)
     resolver = _Resolver(app)
     seen: dict[str, tuple[str, int]] = {}
@@ -136,31 +172,33 @@ def import_ledger(app: LedgerApp, path: Path, *, actor: str, assign: bool = True
                            message=f"第{n}行: {message}")
             )  # fmt: skip
 
-        if not number or not _NUMBER.fullmatch(number):
-            report("refused", f"bad or missing number (编号) {number!r}")
+        if number and not _NUMBER.fullmatch(number):
+            report("refused", f"bad number (编号) {number!r}: letters, digits, '.' and '-'")
             continue
         if number in seen:
             first = seen[number]
             report("refused", f"number {number} appears twice (first on {first[0]} 第{first[1]}行)")
             continue
-        seen[number] = (sheet, n)
-        try:
-            app.item(number)
-        except NotFoundError:
-            pass
-        else:
+        if number:
+            seen[number] = (sheet, n)
+        if number and app.is_local(number):
             report("skipped", f"{number} already registered, skipped")
             continue
         try:
             args = resolver.arguments(cells)
-            app.register(number=number, actor=actor, assign=assign, **args)
+            if dry_run:
+                report("accepted", "would be registered")
+                continue
+            item = app.register(number=number or None, actor=actor, assign=assign, **args)
         except (_RowError, LedgerError) as e:
             report("refused", str(e))
             continue
+        number = item.number
         report("registered", f"{number} registered")
     return ImportReport(
         registered=sum(1 for r in out if r.outcome == "registered"),
         skipped=sum(1 for r in out if r.outcome == "skipped"),
         refused=sum(1 for r in out if r.outcome == "refused"),
         rows=out,
+        dry_run=dry_run,
     )

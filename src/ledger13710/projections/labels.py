@@ -1,30 +1,21 @@
-"""Chinese labels of the ledger's codes, for spreadsheets and tables (and back, for import)."""
+"""Chinese labels of the ledger's codes, for spreadsheets (and back, for import).
+
+The names come from the one message catalog (:mod:`ledger13710.i18n`); only the short clock
+names of the workbook's column headers are the workbook's own.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-SOURCE_ZH = {
-    "plenary": "全体会议",
-    "executive": "常务会议",
-    "governors_office": "省长办公会议",
-    "special_topic": "专题会议",
-    "leader_instruction": "领导批示/指示",
-    "key_work": "重点工作任务",
-}
-SEVERITY_ZH = {"general": "一般性问题", "major": "重大问题", "complex": "复杂问题"}
-TIER_ZH = {"province": "省", "city": "市", "county": "县", "township": "乡"}
-STATE_ZH = {
-    "registered": "已立项",
-    "assigned": "已交办",
-    "deployed": "已部署",
-    "in_progress": "办理中",
-    "planned": "按计划推进",
-    "resolved": "已办结待审",
-    "closed": "已销号",
-    "cancelled": "已撤销",
-}
-LIGHT_ZH = {"green": "正常", "yellow": "临期", "red": "超期", "done": "完成"}
+from ledger13710.i18n import codes
+
+SOURCE_ZH = codes("source")
+SEVERITY_ZH = codes("severity")
+TIER_ZH = codes("tier")
+STATE_ZH = codes("state")
+LIGHT_ZH = codes("light")
+#: Clock names as the workbook's headers use them (``部署时限``, ``部署完成`` …).
 CLOCK_ZH = {
     "deploy": "部署",
     "feedback": "反馈",

@@ -11,9 +11,9 @@ from openpyxl import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ledger13710.domain.points_rules import RULE_ZH
-from ledger13710.projections.excel import DATE_FORMAT
 from ledger13710.projections.labels import TIER_ZH
 from ledger13710.projections.points_queries import PointLine, UnitScore
+from ledger13710.projections.workbook import DATE_FORMAT
 
 SCORE_HEADERS = ("层级", "类别", "名次", "单位", "积分", "加分", "减分", "积分条数")
 LINE_HEADERS = (

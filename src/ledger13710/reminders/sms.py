@@ -1,4 +1,4 @@
-"""Reminder text: Chinese templates, and the length rules of an SMS.
+"""Reminder text: the catalog's Chinese templates, and the length rules of an SMS.
 
 A Chinese SMS is UCS-2: 70 characters fit one message; a longer text goes out as a concatenated
 SMS of parts of 67 characters each (the other 3 carry the concatenation header). A character
@@ -14,42 +14,26 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ledger13710.domain.state import PLAN_TARGET, REVIEW_FEEDBACK, REVIEW_RESOLUTION
 from ledger13710.domain.types import SHANGHAI
+from ledger13710.i18n import Catalog
 
 SINGLE = 70
 PART = 67
 ELLIPSIS = "…"
 
-CLOCK_LABELS = {
-    "deploy": "研究部署",
-    "feedback": "反馈办理情况",
-    "resolve": "落实解决",
-    PLAN_TARGET: "方案目标",
-    REVIEW_FEEDBACK: "审核反馈",
-    REVIEW_RESOLUTION: "审核销号",
-}
-
-BEFORE_DUE = "【13710督办提醒】{unit}：事项{number}「{title}」{clock}时限为{due}，请按时办理。"
-OVERDUE = (
-    "【13710督办逾期】{unit}：事项{number}「{title}」{clock}已于{due}逾期，请立即办理并说明情况。"
-)
-URGE = "【13710催办】{unit}：事项{number}「{title}」：{words}"
+#: Reminders go out in Chinese: the recipients are the units' heads and operators.
+_ZH = Catalog("zh-CN")
 
 
 def clock_label(clock: str) -> str:
-    """The Chinese name of a clock (``milestone-2`` → ``时间节点2``)."""
-    if clock.startswith("milestone-"):
-        return "时间节点" + clock.removeprefix("milestone-")
-    if clock.startswith("review-extension-"):
-        return "审批" + clock_label(clock.removeprefix("review-extension-")) + "延期"
-    return CLOCK_LABELS.get(clock, clock)
+    """The Chinese name of a clock in an SMS (``milestone-2`` → ``时间节点2``)."""
+    return _ZH.sms_clock(clock)
 
 
 def due_text(due: datetime) -> str:
     """A due time as the recipient reads it, e.g. ``10月20日23:59``."""
     local = due.astimezone(SHANGHAI)
-    return f"{local.month}月{local.day}日{local:%H:%M}"
+    return _ZH.sms_template("due").format(month=local.month, day=local.day, time=f"{local:%H:%M}")
 
 
 def units(text: str) -> int:
@@ -96,7 +80,7 @@ def _cut(text: str, budget: int) -> str:
 def render(kind: str, *, unit: str, number: str, title: str, clock: str,
            due: datetime | None, words: str = "", max_parts: int = 3) -> str:  # fmt: skip
     """The reminder text of ``kind``, fitted into ``max_parts`` parts (see the length rule)."""
-    template = {"before-due": BEFORE_DUE, "overdue": OVERDUE, "urge": URGE}[kind]
+    template = _ZH.sms_template(kind)
     fields = {
         "unit": unit,
         "number": number,
