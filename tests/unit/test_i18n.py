@@ -9,6 +9,7 @@ import msgspec
 import pytest
 from domain_helpers import drive_to, perform
 
+from ledger13710.contract.schemas import load_event_modules
 from ledger13710.domain import events as ev
 from ledger13710.domain.errors import InputError
 from ledger13710.domain.state import State
@@ -31,9 +32,11 @@ def test_both_languages_have_the_same_keys_and_placeholders() -> None:
 
 
 def test_every_event_kind_has_a_name() -> None:
-    """Each item event class is named in the catalog (so no class name reaches a screen)."""
+    """Each item event class, of every module that defines one, is named in the catalog (so no
+    class name reaches a screen)."""
+    load_event_modules()
     kinds = {cls.__name__ for cls in ev.ItemEvent.__subclasses__()}
-    assert kinds == set(ZH["event"])
+    assert kinds - set(ZH["event"]) == set()
 
 
 @pytest.mark.parametrize(
