@@ -10,7 +10,7 @@ from collections.abc import Callable
 import msgspec
 import pytest
 
-from ledger13710.application.bootstrap import Node
+from ledger13710.application.node import Node
 
 MakeNode = Callable[..., Node]
 
@@ -20,7 +20,7 @@ PER_PROCESS = 200
 #: (``main(argv)`` per command, each opening the node as the console script does).
 WRITER = """
 import sys
-from ledger13710.cli import main
+from ledger13710.cli.main import main
 
 node_dir, count = sys.argv[1], int(sys.argv[2])
 argv = ["item", "register", "--dir", node_dir, "--actor", "sx-general-office-sup1",

@@ -28,6 +28,7 @@ from ledger13710.audit.store import node_config, open_audit_store
 from ledger13710.audit.trust import load_trusted
 from ledger13710.audit.verify import Report, verify_log
 from ledger13710.cli import render as show
+from ledger13710.cli.args import COUNT_MAX, int_in
 from ledger13710.domain.errors import InputError
 from ledger13710.log.merkle import ProofError
 from ledger13710.node.bootstrap import open_node, parse_time
@@ -227,7 +228,9 @@ def add_audit_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--item", help="prove this item's events are in the signed log")
     which.add_argument("--consistency", action="store_true", help="latest extends an earlier")
-    p.add_argument("--from-size", type=int, help="the earlier checkpoint's tree size")
+    p.add_argument(
+        "--from-size", type=int_in(0, COUNT_MAX), help="the earlier checkpoint's tree size"
+    )
     p.add_argument("--out", help="write here instead of stdout")
     p.set_defaults(handler=cmd_prove)
     p = audit.add_parser("check-proof", parents=[common], help="check a proof file offline")

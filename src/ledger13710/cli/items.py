@@ -11,6 +11,7 @@ from typing import Any
 
 from ledger13710.application.ledger import LedgerApp
 from ledger13710.cli import render as show
+from ledger13710.cli.args import int_in
 from ledger13710.domain.errors import InputError
 from ledger13710.domain.policy import end_of_day
 from ledger13710.domain.state import ItemState
@@ -129,7 +130,10 @@ ARGS: dict[str, list[tuple[str, dict[str, Any]]]] = {
     "sub-assign": [("--to-unit", {"required": True}), ("--part", {"required": True})],
     "deploy": [("--note", {"default": ""})],
     "feedback": [("--content", {"required": True})],
-    "progress": [("--content", {"required": True}), ("--milestone", {"type": int, "default": 0})],
+    "progress": [
+        ("--content", {"required": True}),
+        ("--milestone", {"type": int_in(0, 1000), "default": 0}),
+    ],
     "resolve": [("--content", {"required": True})],
     "plan": [
         ("--reason", {"required": True}),

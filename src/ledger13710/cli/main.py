@@ -12,12 +12,11 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-from eventsourcing.persistence import PersistenceError
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ledger13710.cli import render as show
 from ledger13710.domain.errors import InputError, LedgerError
+from ledger13710.domain.text import display
 from ledger13710.logging import configure
 from ledger13710.node.bootstrap import NOW_ENV, clock_at, init_node, open_node
 
@@ -49,6 +48,15 @@ ADDERS: dict[str, str] = {
 _WITH_ACTOR = frozenset({"items", "views"})
 
 Handler = Callable[[argparse.Namespace], int]
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with its one-line errors (which quote what was typed) shown safely."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print usage and the error, then exit 2."""
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {display(message)}\n")
 
 
 def _node(args: argparse.Namespace) -> Node:
@@ -146,7 +154,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         "--now", help="act as if it were this time (ISO; for demos and drills), "
         f"also ${NOW_ENV}",
     )  # fmt: skip
-    parser = argparse.ArgumentParser(
+    parser: argparse.ArgumentParser = Parser(
         prog="ledger13710", description="13710 电子督办台账 — a node of the federated ledger"
     )
     parser.add_argument("--log-level", default="warning", help="debug, info, warning, error")
@@ -200,7 +208,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return the exit status (0 ok, 2 user error, 70 internal error)."""
     words = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(command_word(words))
-    args = parser.parse_args(words)
+    try:
+        args = parser.parse_args(words)
+    except SystemExit as e:  # --help (0) or a usage error (2), already printed
+        return e.code if isinstance(e.code, int) else 2
     configure(args.log_level, json=True)
     handler: Handler = args.handler
     try:
@@ -209,16 +220,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.run_clock = clock_at(*fixed)
         return handler(args)
     except LedgerError as e:
-        sys.stderr.write(f"ledger13710: error: {e}{_flag_of(e)}\n")
-        return 2
-    except PersistenceError as e:
-        sys.stderr.write(f"ledger13710: store error: {e}\n")
+        sys.stderr.write(f"ledger13710: error: {display(str(e))}{_flag_of(e)}\n")
         return 2
     except Exception as e:
+        from ledger13710.cli.errors import store_problem  # noqa: PLC0415 - only on a failure
+
+        problem = store_problem(e, [getattr(args, "dir", None), getattr(args, "path", None)])
+        if problem is not None:
+            sys.stderr.write(f"ledger13710: error: {display(problem)}\n")
+            return 2
         if os.environ.get("LEDGER13710_DEBUG"):
             raise
         sys.stderr.write(
-            f"ledger13710: internal error: {type(e).__name__}: {e} "
+            f"ledger13710: internal error: {type(e).__name__}: {display(str(e))} "
             "(run again with LEDGER13710_DEBUG=1 for details, and report it)\n"
         )
         return 70

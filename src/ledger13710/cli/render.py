@@ -1,7 +1,12 @@
-"""How the CLI shows things: rich tables for people, JSON for scripts."""
+"""How the CLI shows things: rich tables for people, JSON for scripts.
+
+Text that came from a user or a file goes into a table through :func:`cell`: control and bidi
+characters escaped (:func:`~ledger13710.domain.text.display`) and rich markup taken literally.
+"""
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterable
 from datetime import datetime
@@ -9,12 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
 from ledger13710.domain import events as ev
 from ledger13710.domain.lights import Light, behind_plan, clock_light, item_light, met_late
 from ledger13710.domain.state import ItemState
+from ledger13710.domain.text import display
 from ledger13710.domain.types import SHANGHAI, Clock
 from ledger13710.projections.labels import STATE_ZH
 
@@ -34,16 +41,28 @@ LIGHT_STYLE = {
 CLOCK_ZH = {Clock.DEPLOY: "部署(1)", Clock.FEEDBACK: "反馈(3)", Clock.RESOLVE: "解决(7/1)"}
 
 _encoder = msgspec.json.Encoder()
+#: C1 and bidi controls: JSON may carry them raw, a terminal must not get them.
+_JSON_UNSAFE = re.compile("[\u0080-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def cell(value: object) -> str:
+    """User or file text for a rich table cell: shown safely, markup characters literal."""
+    return escape(display(str(value)))
 
 
 def out(text: str = "") -> None:
-    """Print plain text to stdout."""
-    sys.stdout.write(text + "\n")
+    """Print plain text to stdout (control and bidi characters escaped)."""
+    sys.stdout.write(display(text, lines=True) + "\n")
 
 
 def emit_json(value: Any) -> None:
-    """Print ``value`` as one JSON document."""
-    sys.stdout.buffer.write(_encoder.encode(value) + b"\n")
+    """Print ``value`` as one JSON document (C1 and bidi characters as ``\\u`` escapes)."""
+    text = _JSON_UNSAFE.sub(_json_escape, _encoder.encode(value).decode())
+    sys.stdout.buffer.write(text.encode() + b"\n")
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
 
 
 def local(t: datetime | None) -> str:
@@ -82,10 +101,10 @@ def ledger_table(items: Iterable[ItemState], now: datetime) -> Table:
         if behind_plan(item, now):
             light += " [red]滞后于计划[/]"
         table.add_row(
-            item.number,
-            item.title[:24],
-            item.board,
-            item.lead_unit,
+            cell(item.number),
+            cell(item.title[:24]),
+            cell(item.board),
+            cell(item.lead_unit),
             STATE_ZH.get(item.state, item.state),
             *(_clock_cell(item, c, now) for c in CLOCK_ZH),
             str(item.returns),
@@ -98,13 +117,13 @@ def item_panel(item: ItemState, events: list[ev.ItemEvent], now: datetime) -> li
     """What ``item show`` prints: the facts, the clocks, the parts and the timeline."""
     facts = Table.grid(padding=(0, 2))
     for label, value in (
-        ("编号", item.number),
-        ("事项", item.title),
-        ("来源 / 板块 / 性质", f"{item.source} / {item.board} / {item.severity}"),
-        ("立项单位", item.raising_unit),
-        ("牵头 / 协办", f"{item.lead_unit} / {', '.join(item.co_units) or '—'}"),
+        ("编号", cell(item.number)),
+        ("事项", cell(item.title)),
+        ("来源 / 板块 / 性质", cell(f"{item.source} / {item.board} / {item.severity}")),
+        ("立项单位", cell(item.raising_unit)),
+        ("牵头 / 协办", cell(f"{item.lead_unit} / {', '.join(item.co_units) or '—'}")),
         ("状态", f"{STATE_ZH.get(item.state, item.state)}  {LIGHT_STYLE[item_light(item, now)]}"),
-        ("上级事项", item.parent_number or "—"),
+        ("上级事项", cell(item.parent_number or "—")),
         ("退回 / 延期 / 催办", f"{item.returns} / {item.extensions_granted} / {item.urges}"),
     ):
         facts.add_row(f"[bold]{label}[/]", value)
@@ -114,12 +133,12 @@ def item_panel(item: ItemState, events: list[ev.ItemEvent], now: datetime) -> li
     for name, d in sorted(item.deadlines.items(), key=lambda kv: kv[1].due_at):
         met = item.met.get(name)
         clocks.add_row(
-            CLOCK_ZH.get(Clock(name), name) if name in CLOCK_ZH else name,
+            CLOCK_ZH.get(Clock(name), name) if name in CLOCK_ZH else cell(name),
             local(d.started_at),
             local(d.due_at),
             local(met),
             LIGHT_STYLE[clock_light(d, met, now)],
-            f"{d.policy_version} / {d.calendar_version}",
+            cell(f"{d.policy_version} / {d.calendar_version}"),
         )
     parts: list[Any] = [facts, clocks]
     if item.children:
@@ -127,15 +146,19 @@ def item_panel(item: ItemState, events: list[ev.ItemEvent], now: datetime) -> li
         for header in ("编号", "承办单位", "内容", "状态", "所在节点"):
             kids.add_column(header)
         for c in item.children.values():
-            kids.add_row(c.number, c.unit, c.part, STATE_ZH.get(c.state, c.state), c.host_node)
+            kids.add_row(
+                cell(c.number), cell(c.unit), cell(c.part), STATE_ZH.get(c.state, c.state),
+                cell(c.host_node),
+            )  # fmt: skip
         parts.append(kids)
     timeline = Table(title="办理过程")
     for header in ("#", "时间", "事件", "操作人", "单位"):
         timeline.add_column(header)
     for e in events:
         timeline.add_row(
-            str(e.originator_version), local(e.timestamp), type(e).__name__, e.actor, e.unit
-        )
+            str(e.originator_version), local(e.timestamp), type(e).__name__, cell(e.actor),
+            cell(e.unit),
+        )  # fmt: skip
     parts.append(timeline)
     return parts
 
@@ -173,7 +196,8 @@ def view_ledger_table(page: LedgerPage, now: datetime) -> Table:
     for r in page.items:
         light = _LIGHTS[r.light] + (" [red]滞后于计划[/]" if r.behind_plan else "")
         table.add_row(
-            r.number, r.title[:24], r.board, r.lead_unit, STATE_ZH.get(r.state, r.state),
+            cell(r.number), cell(r.title[:24]), cell(r.board), cell(r.lead_unit),
+            STATE_ZH.get(r.state, r.state),
             *(_cell(r.clocks[c], now) for c in _VIEW_CLOCKS), str(r.returns),
             str(r.extensions_granted), light,
         )  # fmt: skip
@@ -189,9 +213,10 @@ def tree_view(node: TreeNode, now: datetime) -> Tree:
             for k in ("red", "yellow", "green", "done")
             if k in n.lights
         )
-        states = "、".join(f"{STATE_ZH.get(s, s)}{c}" for s, c in sorted(n.states.items()))
+        states = cell("、".join(f"{STATE_ZH.get(s, s)}{c}" for s, c in sorted(n.states.items())))
         behind = f" [red]滞后{n.behind_plan}[/]" if n.behind_plan else ""
-        return f"[bold]{n.name}[/] ({n.unit}) 共{n.total}项 {lights}{behind} [dim]{states}[/]"
+        who = f"[bold]{cell(n.name)}[/] ({cell(n.unit)})"
+        return f"{who} 共{n.total}项 {lights}{behind} [dim]{states}[/]"
 
     tree = Tree(f"一网指挥（截至 {local(now)}）: " + label(node))
 
@@ -210,7 +235,8 @@ def chain_table(chain: list[tuple[int, LedgerRow]], now: datetime) -> Table:
         table.add_column(header)
     for depth, r in chain:
         table.add_row(
-            "  " * depth + r.number, r.lead_unit, r.tier, (r.part or r.title)[:24],
+            "  " * depth + cell(r.number), cell(r.lead_unit), cell(r.tier),
+            cell((r.part or r.title)[:24]),
             STATE_ZH.get(r.state, r.state), _LIGHTS[r.light],
         )  # fmt: skip
     return table
@@ -227,25 +253,28 @@ def stats_tables(stats: Stats, now: datetime) -> list[Table]:
         for h in headers:
             table.add_column(h)
         for values in rows:
-            table.add_row(*("—" if v is None else str(v) for v in values))
+            table.add_row(*("—" if v is None else cell(v) for v in values))
         tables.append(table)
     return tables
 
 
 def timeline_tables(line: Timeline) -> list[Table]:
     """An item's events (with origin node and sequence) and its clocks, due against done."""
-    events = Table(title=f"{line.number} 办理过程")
+    events = Table(title=f"{cell(line.number)} 办理过程")
     for header in ("#", "时间", "事件", "操作人", "单位", "来源节点", "序号"):
         events.add_column(header)
     for e in line.events:
-        events.add_row(str(e.version), local(e.at), e.kind, e.actor, e.unit, e.origin, str(e.seq))
+        events.add_row(
+            str(e.version), local(e.at), cell(e.kind), cell(e.actor), cell(e.unit),
+            cell(e.origin), str(e.seq),
+        )  # fmt: skip
     clocks = Table(title="时限：应完成 / 实际完成")
     for header in ("时钟", "应完成", "完成", ""):
         clocks.add_column(header)
     for c in line.clocks:
         mark = "[red]超时[/]" if c.late else ("[dim]未完成[/]" if c.done_at is None else "✓")
-        clocks.add_row(CLOCK_ZH.get(Clock(c.clock), c.clock) if c.clock in CLOCK_ZH else c.clock,
-                       local(c.due_at), local(c.done_at), mark)  # fmt: skip
+        name = CLOCK_ZH.get(Clock(c.clock), c.clock) if c.clock in CLOCK_ZH else cell(c.clock)
+        clocks.add_row(name, local(c.due_at), local(c.done_at), mark)
     return [events, clocks]
 
 
@@ -258,5 +287,5 @@ def import_table(report: ImportReport) -> Table:
         table.add_column(header)
     style = {"registered": "[green]登记[/]", "skipped": "[dim]跳过[/]", "refused": "[red]拒绝[/]"}
     for r in report.rows:
-        table.add_row(r.sheet, r.number, style[r.outcome], r.message)
+        table.add_row(cell(r.sheet), cell(r.number), style[r.outcome], cell(r.message))
     return table

@@ -14,6 +14,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ledger13710.config.boards import Board
+from ledger13710.domain.text import display
 from ledger13710.domain.types import SHANGHAI
 from ledger13710.projections.labels import (
     CLOCK_ZH,
@@ -45,13 +46,14 @@ def _local(t: datetime | None) -> datetime | None:
 
 
 def ledger_values(row: LedgerRow, boards: Mapping[str, Board]) -> list[Any]:
-    """One ledger row as cell values, in :data:`LEDGER_HEADERS` order."""
+    """One ledger row as cell values, in :data:`LEDGER_HEADERS` order; text as :func:`display`
+    shows it."""
     board = boards.get(row.board)
     clocks: list[Any] = []
     for c in CLOCK_NAMES:
         cell = row.clocks[c]
         clocks += [_local(cell.due_at), _local(cell.done_at)]
-    return [
+    values = [
         row.number, row.title, SOURCE_ZH.get(row.source, row.source),
         board.name if board else row.board, SEVERITY_ZH.get(row.severity, row.severity),
         row.raising_unit, row.lead_unit, ",".join(row.co_units), row.detail,
@@ -60,6 +62,7 @@ def ledger_values(row: LedgerRow, boards: Mapping[str, Board]) -> list[Any]:
         *clocks, row.returns, row.extensions_requested, row.extensions_granted, row.urges,
         row.parent_number, _local(row.registered_at), _local(row.finished_at),
     ]  # fmt: skip
+    return [display(v, lines=True) if isinstance(v, str) else v for v in values]
 
 
 def _sheet(wb: Workbook, title: str, headers: Iterable[str], rows: Iterable[list[Any]]) -> None:
@@ -68,6 +71,9 @@ def _sheet(wb: Workbook, title: str, headers: Iterable[str], rows: Iterable[list
     ws.append(header)
     for values in rows:
         ws.append(values)
+        for cell in ws[ws.max_row]:
+            if cell.data_type == "f":  # text that starts with "=" is text here, never a formula
+                cell.data_type = "s"
     ws.freeze_panes = "A2"
     for i, name in enumerate(header, 1):
         letter = get_column_letter(i)

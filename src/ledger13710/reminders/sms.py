@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ledger13710.domain.state import PLAN_TARGET
+from ledger13710.domain.text import display
 from ledger13710.domain.types import SHANGHAI
 
 SINGLE = 70
@@ -91,7 +92,11 @@ def _cut(text: str, budget: int) -> str:
 
 def render(kind: str, *, unit: str, number: str, title: str, clock: str,
            due: datetime | None, words: str = "", max_parts: int = 3) -> str:  # fmt: skip
-    """The reminder text of ``kind``, fitted into ``max_parts`` parts (see the length rule)."""
+    """The reminder text of ``kind``, fitted into ``max_parts`` parts (see the length rule).
+
+    User text (unit name, title, the supervisor's words) is shown through :func:`display`.
+    """
+    unit, title, words = display(unit), display(title), display(words)
     template = {"before-due": BEFORE_DUE, "overdue": OVERDUE, "urge": URGE}[kind]
     fields = {
         "unit": unit,
