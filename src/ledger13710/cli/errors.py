@@ -2,7 +2,8 @@
 
 A damaged or foreign file in the node directory surfaces as SQLite's "file is not a database"
 or "database disk image is malformed", which names no file; :func:`store_problem` finds the
-damaged file(s) and says how to recover. A store locked by another process is "busy".
+damaged file(s) and says how to recover. A store locked by another process is "busy"; a file
+the system refuses to open is named.
 """
 
 from __future__ import annotations
@@ -31,7 +32,18 @@ UNREADABLE = (
     "a store of {dir} cannot be read ({error}): check its *.sqlite files (restore a damaged one "
     "from a backup) or the PostgreSQL server of its node.toml"
 )
+FILE = "cannot use {file}: {reason}"
 BUSY = "the store of {dir} is busy ({error}): another process holds it; retry in a moment"
+
+
+def file_problem(error: Exception) -> str | None:
+    """The message for an operating-system error about a file (a name too long, a directory
+    where a file should be, no permission), else None."""
+    if isinstance(error, OSError) and error.filename is not None:
+        name = str(error.filename)
+        shown = name if len(name) <= 80 else name[:80] + "..."
+        return FILE.format(file=repr(shown), reason=error.strerror or error)
+    return None
 
 
 def store_problem(error: Exception, dirs: Iterable[str | None]) -> str | None:
@@ -58,4 +70,4 @@ def store_problem(error: Exception, dirs: Iterable[str | None]) -> str | None:
     return UNREADABLE.format(dir=where, error=error)
 
 
-__all__ = ["store_problem"]
+__all__ = ["file_problem", "store_problem"]

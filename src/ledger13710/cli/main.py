@@ -223,9 +223,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"ledger13710: error: {display(str(e))}{_flag_of(e)}\n")
         return 2
     except Exception as e:
-        from ledger13710.cli.errors import store_problem  # noqa: PLC0415 - only on a failure
+        from ledger13710.cli.errors import file_problem, store_problem  # noqa: PLC0415 - rare
 
-        problem = store_problem(e, [getattr(args, "dir", None), getattr(args, "path", None)])
+        dirs = [getattr(args, "dir", None), getattr(args, "path", None)]
+        problem = store_problem(e, dirs) or file_problem(e)
         if problem is not None:
             sys.stderr.write(f"ledger13710: error: {display(problem)}\n")
             return 2
