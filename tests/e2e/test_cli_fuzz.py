@@ -117,6 +117,7 @@ COMMANDS = [
     ["node", "unblock", X],
     ["import", X, "--actor", SUP],
     ["ledger", "--now", X],
+    ["--log-level", X, "ledger"],
 ]
 
 HOSTILE = [

@@ -157,7 +157,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = Parser(
         prog="ledger13710", description="13710 电子督办台账 — a node of the federated ledger"
     )
-    parser.add_argument("--log-level", default="warning", help="debug, info, warning, error")
+    parser.add_argument(
+        "--log-level", default="warning", type=str.lower,
+        choices=["debug", "info", "warning", "error"], help="what the logs on stderr show",
+    )  # fmt: skip
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     if wanted in (None, "node"):
