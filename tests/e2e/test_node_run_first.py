@@ -83,7 +83,7 @@ def test_node_run_says_what_is_missing_and_status_shows_it(tmp_path: Path) -> No
 
         server.start()
         missing = wait_for("the missing streams", lambda: logged(log, "nats_streams_missing"))
-        assert "nats streams --creds conf/credentials.json" in missing[0]["detail"]
+        assert "nats streams --creds OUT/credentials.json" in missing[0]["detail"]
         wait_for("status to say so", lambda: "streams are missing" in daemon_alert(node))
 
         ledger("nats", "streams", "--nodes", str(NODES), "--creds", creds, "--url", url)

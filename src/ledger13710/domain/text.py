@@ -59,7 +59,8 @@ def check_lengths(**fields: str) -> None:
         if len(value) > limit:
             raise InputError(
                 f"{name.replace('_', ' ')} is {len(value)} characters long; "
-                f"the limit is {limit} (see docs/limits.md)"
+                f"the limit is {limit} (see docs/limits.md)",
+                field="" if name == "text" else name,
             )
 
 

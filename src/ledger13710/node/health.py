@@ -25,14 +25,14 @@ FIRST_DELAY = 1.0
 MAX_DELAY = 60.0
 
 NO_SERVER = (
-    "no nats-server answers at {url} ({error}): start it (nats-server -c conf/hub.conf, the "
-    "configuration `ledger13710 nats setup --out conf` wrote) or correct the url in "
+    "no nats-server answers at {url} ({error}): start it (nats-server -c OUT/hub.conf, the "
+    "configuration `ledger13710 nats setup --out OUT` wrote) or correct the url in "
     "{dir}/nats.json (`ledger13710 nats connect`, or `node run --nats URL`); "
     "retrying in {delay:.0f}s"
 )
 NO_STREAMS = (
     "the server at {url} has no stream {streams}: create the streams with `ledger13710 nats "
-    "streams --creds conf/credentials.json --url {url}`; retrying in {delay:.0f}s"
+    "streams --creds OUT/credentials.json --url {url}`; retrying in {delay:.0f}s"
 )
 NOT_RUNNING = "no `ledger13710 node run` is running for this node{since}"
 WAITING = {
