@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from ledger13710.replication.server import free_port
+from ledger13710.replication.nats.server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CEILING = 120.0  # seconds, for a loaded machine; never a timing assertion
