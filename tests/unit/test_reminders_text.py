@@ -84,3 +84,13 @@ def test_overdue_occurrences() -> None:
     assert latest_overdue(DUE, DUE, day) == 1
     assert latest_overdue(DUE, overdue_at(DUE, 2, day), day) == 2
     assert latest_overdue(DUE, overdue_at(DUE, 3, day).replace(hour=5), day) == 3
+
+
+def test_user_text_in_an_sms_is_shown_safely() -> None:
+    """A title or urge message with ESC or a bidi override reaches the phone escaped."""
+    text = sms.render("urge", unit="山西省交通运输厅", number="sx-2016-0001",
+                      title="拓宽\x1b[31m车道\u202e", clock="resolve", due=DUE,
+                      words="请\u2066速办\x07")  # fmt: skip
+    assert not any(c in text for c in "\x1b\u202e\u2066\x07")
+    assert "拓宽\\x1b[31m车道\\u202e" in text
+    assert "请\\u2066速办\\x07" in text

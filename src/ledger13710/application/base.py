@@ -33,6 +33,7 @@ from ledger13710.domain.calendar import WorkCalendar
 from ledger13710.domain.clock import Clock
 from ledger13710.domain.directory import Directory
 from ledger13710.domain.errors import ConflictError, InputError, NotFoundError
+from ledger13710.domain.guards import check_number
 from ledger13710.domain.item import Item, item_id
 from ledger13710.domain.numbering import Numbering, project_numbering
 from ledger13710.domain.policy import Policy
@@ -151,6 +152,7 @@ class LedgerBase(Application[UUID]):
         return bool(self.recorder.select_events(item_id(number), limit=1))
 
     def load(self, number: str) -> Item:
+        check_number(number)
         try:
             return self.aggregate(item_id(number))
         except AggregateNotFoundError:

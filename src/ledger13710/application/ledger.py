@@ -7,21 +7,23 @@ sub-assigned part up to date in the same transaction as the part itself.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import random
+import time
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 from uuid import UUID
 
 import msgspec
+from eventsourcing.persistence import IntegrityError
 
 from ledger13710.application.base import check_choice, evidence
 from ledger13710.application.review import ReviewApp
 from ledger13710.domain import events as ev
 from ledger13710.domain.directory import host_node
-from ledger13710.domain.errors import InputError
+from ledger13710.domain.errors import ConflictError, InputError
 from ledger13710.domain.item import Item
-from ledger13710.domain.numbering import Numbering
 from ledger13710.domain.state import (
     PLAN_TARGET,
     REVIEW_FEEDBACK,
@@ -33,6 +35,9 @@ from ledger13710.domain.types import Severity, Source
 from ledger13710.logging import get_logger
 
 log = get_logger("ledger13710.ledger")
+
+#: How often a registration tries the next number after another process took its number.
+REGISTER_ATTEMPTS = 50
 
 
 class ParentLike(Protocol):
@@ -91,34 +96,53 @@ class LedgerApp(ReviewApp):
                 )
         unit = self._actor_unit(actor)
         now = self.clock.now()
-        counter: Numbering | None = None
-        if number is None:
+
+        def make(number: str) -> Item:
+            item = Item.register(
+                number=number, title=title, detail=detail, source=source, board=board,
+                severity=severity, raising_unit=raising_unit, lead_unit=lead_unit,
+                co_units=co_units, now=now, actor=actor, unit=unit, reference=reference,
+                origin_node=self.node_id,
+            )  # fmt: skip
+            if assign:
+                self._may(item, "assign", actor)
+                item.assign(deadlines=self._clocks(item, now), now=now, actor=actor, unit=unit)
+            return item
+
+        if number is not None:
+            item = make(number)
+            self._save(number, item, exists=f"item {number} is already registered")
+        else:
+            item = self._register_numbered(make, now, actor, unit)
+        log.info("item_registered", node=self.node_id, item=item.state.number, lead=lead_unit)
+        return item.state
+
+    def _register_numbered(
+        self, make: Callable[[str], Item], now: datetime, actor: str, unit: str
+    ) -> Item:
+        """Save the item ``make`` builds under the node's next number.
+
+        Another process may issue the same number at the same time: its counter is saved
+        first and ours is refused (optimistic concurrency), so we read the counter again and
+        take the next number, a bounded number of times.
+        """
+        for attempt in range(1, REGISTER_ATTEMPTS + 1):
             counter = self._counter(now.year)
             number = counter.issue(now, actor, unit)
             while self.is_local(number):  # taken by an import or an explicit --number
                 number = counter.issue(now, actor, unit)
-        item = Item.register(
-            number=number,
-            title=title,
-            detail=detail,
-            source=source,
-            board=board,
-            severity=severity,
-            raising_unit=raising_unit,
-            lead_unit=lead_unit,
-            co_units=co_units,
-            now=now,
-            actor=actor,
-            unit=unit,
-            reference=reference,
-            origin_node=self.node_id,
+            item = make(number)
+            try:
+                self.save(counter, item)
+            except IntegrityError:
+                log.info("number_taken_retrying", node=self.node_id, item=number, attempt=attempt)
+                time.sleep(random.uniform(0, 0.005 * attempt))
+                continue
+            return item
+        raise ConflictError(
+            f"could not issue an item number after {REGISTER_ATTEMPTS} attempts: other "
+            "registrations on this node keep taking the next one; retry"
         )
-        if assign:
-            self._may(item, "assign", actor)
-            item.assign(deadlines=self._clocks(item, now), now=now, actor=actor, unit=unit)
-        self._save(number, counter, item, exists=f"item {number} is already registered")
-        log.info("item_registered", node=self.node_id, item=number, lead=lead_unit)
-        return item.state
 
     # -- lifecycle ---------------------------------------------------------------------------
 

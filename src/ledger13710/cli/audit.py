@@ -32,6 +32,7 @@ from ledger13710.audit.verify import Report, verify_log
 from ledger13710.audit.witness import check_acknowledged, witnessed
 from ledger13710.cli import evidence as evidence_view
 from ledger13710.cli import render as show
+from ledger13710.cli.args import COUNT_MAX, int_in
 from ledger13710.cli.screens import Names, item_panel
 from ledger13710.config.boards import load_boards
 from ledger13710.domain.directory import Directory
@@ -284,7 +285,9 @@ def add_audit_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--item", help="prove this item's events are in the signed log")
     which.add_argument("--consistency", action="store_true", help="latest extends an earlier")
-    p.add_argument("--from-size", type=int, help="the earlier checkpoint's tree size")
+    p.add_argument(
+        "--from-size", type=int_in(0, COUNT_MAX), help="the earlier checkpoint's tree size"
+    )
     p.add_argument("--out", help="write here instead of stdout")
     p.set_defaults(handler=cmd_prove)
     p = audit.add_parser("check-proof", parents=[common], help="check a proof file offline")

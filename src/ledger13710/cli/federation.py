@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ledger13710.audit.trust import trust
 from ledger13710.cli import render as show
+from ledger13710.cli.args import COUNT_MAX, int_in
 from ledger13710.domain.errors import InputError
 from ledger13710.node.bootstrap import open_node
 from ledger13710.node.status import node_status
@@ -111,7 +112,7 @@ def add_node_commands(
     run = node.add_parser("run", parents=[common], help="run the node's federation process")
     run.add_argument("--nats", help="NATS server URL (default: from nats.json in the node dir)")
     run.add_argument(
-        "--checkpoint-every-events", type=int, default=1000, metavar="N",
+        "--checkpoint-every-events", type=int_in(1, COUNT_MAX), default=1000, metavar="N",
         help="sign a checkpoint after N new records (default 1000)",
     )  # fmt: skip
     run.add_argument(

@@ -12,6 +12,7 @@ from typing import Any
 from ledger13710.application.ledger import LedgerApp
 from ledger13710.cli import evidence
 from ledger13710.cli import render as show
+from ledger13710.cli.args import int_in
 from ledger13710.cli.screens import Names, item_panel
 from ledger13710.domain.errors import InputError
 from ledger13710.domain.policy import end_of_day
@@ -165,7 +166,10 @@ ARGS: dict[str, list[tuple[str, dict[str, Any]]]] = {
     ],
     "progress": [
         ("--content", {"required": True, "help": "the progress made"}),
-        ("--milestone", {"type": int, "default": 0, "help": "plan milestone met (1-based)"}),
+        (
+            "--milestone",
+            {"type": int_in(0, 1000), "default": 0, "help": "plan milestone met (1-based)"},
+        ),
         _ATTACH,
     ],
     "resolve": [("--content", {"required": True, "help": "what was done to solve it"}), _ATTACH],

@@ -12,13 +12,13 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import msgspec
-from eventsourcing.persistence import PersistenceError
 
 from ledger13710.cli import render as show
 from ledger13710.domain.errors import InputError, LedgerError
+from ledger13710.domain.text import display
 from ledger13710.i18n import LANG_ENV, lang_from
 from ledger13710.logging import configure
 from ledger13710.node.bootstrap import NOW_ENV, clock_at, init_node, open_node
@@ -55,6 +55,15 @@ ADDERS: dict[str, str] = {
 _WITH_ACTOR = frozenset({"items", "views", "points", "cases"})
 
 Handler = Callable[[argparse.Namespace], int]
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with its one-line errors (which quote what was typed) shown safely."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print usage and the error, then exit 2."""
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {display(message)}\n")
 
 
 def _node(args: argparse.Namespace) -> Node:
@@ -155,10 +164,13 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         "--now", help="act as if it were this time (ISO; for demos and drills), "
         f"also ${NOW_ENV}",
     )  # fmt: skip
-    parser = argparse.ArgumentParser(
+    parser: argparse.ArgumentParser = Parser(
         prog="ledger13710", description="13710 电子督办台账 — a node of the federated ledger"
     )
-    parser.add_argument("--log-level", default="warning", help="debug, info, warning, error")
+    parser.add_argument(
+        "--log-level", default="warning", type=str.lower,
+        choices=["debug", "info", "warning", "error"], help="what the logs on stderr show",
+    )  # fmt: skip
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     if wanted in (None, "node"):
@@ -209,7 +221,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return the exit status (0 ok, 2 user error, 70 internal error)."""
     words = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(command_word(words))
-    args = parser.parse_args(words)
+    try:
+        args = parser.parse_args(words)
+    except SystemExit as e:  # --help (0) or a usage error (2), already printed
+        return e.code if isinstance(e.code, int) else 2
     configure(args.log_level, json=True)
     handler: Handler = args.handler
     try:
@@ -219,14 +234,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.run_clock = clock_at(*fixed)
         return handler(args)
     except LedgerError as e:
-        return _fail(args, e.code, "error", f"{e}{_flag_of(e)}", 2)
-    except PersistenceError as e:
-        return _fail(args, "store", "store error", str(e), 2)
+        return _fail(args, e.code, "error", f"{display(str(e))}{_flag_of(e)}", 2)
     except Exception as e:
+        from ledger13710.cli.errors import file_problem, store_problem  # noqa: PLC0415 - rare
+
+        dirs = [getattr(args, "dir", None), getattr(args, "path", None)]
+        from eventsourcing.persistence import PersistenceError  # noqa: PLC0415
+
+        problem = store_problem(e, dirs) or file_problem(e)
+        if problem is not None:
+            return _fail(args, "store", "error", display(problem), 2)
+        if isinstance(e, PersistenceError):
+            return _fail(args, "store", "store error", display(str(e)), 2)
         if os.environ.get("LEDGER13710_DEBUG"):
             raise
         message = (
-            f"{type(e).__name__}: {e} "
+            f"{type(e).__name__}: {display(str(e))} "
             "(run again with LEDGER13710_DEBUG=1 for details, and report it)"
         )
         return _fail(args, "internal", "internal error", message, 70)

@@ -12,6 +12,7 @@ import asyncio
 from pathlib import Path
 
 from ledger13710.cli import render as show
+from ledger13710.cli.args import int_in
 from ledger13710.config.node import load_node_configs
 from ledger13710.domain.errors import InputError
 from ledger13710.node.daemon import NatsSettings, write_settings
@@ -119,8 +120,10 @@ def add_nats_commands(
         default="hub",
         help="hub: one server; leaf: a hub and a leaf server per city",
     )
-    setup.add_argument("--port", type=int, default=4333, help="hub client port")
-    setup.add_argument("--leaf-port", type=int, default=7422, help="hub leafnode port (leaf)")
+    setup.add_argument("--port", type=int_in(1, 65535), default=4333, help="hub client port")
+    setup.add_argument(
+        "--leaf-port", type=int_in(1, 65535), default=7422, help="hub leafnode port (leaf)"
+    )
     setup.add_argument("--city", action="append", help="CITY_ID=PORT of a city leaf server")
     setup.set_defaults(handler=cmd_setup)
     streams = nats.add_parser("streams", parents=[common], help="create the JetStream streams")

@@ -17,6 +17,7 @@ from pathlib import Path
 from rich.table import Table
 
 from ledger13710.cli import render as show
+from ledger13710.cli.args import COUNT_MAX, int_in
 from ledger13710.node.bootstrap import open_node
 from ledger13710.node.reminders import close_engine, engine_for
 from ledger13710.reminders.alerts import REMINDERS_DB, active_alerts
@@ -97,7 +98,9 @@ def add_reminder_commands(
 ) -> None:
     """Register ``reminders`` (list), ``reminders run`` and ``reminders rebuild``."""
     rem = sub.add_parser("reminders", parents=[common], help="SMS reminders: outbox and engine")
-    rem.add_argument("--limit", type=int, default=200, help="show at most this many messages")
+    rem.add_argument(
+        "--limit", type=int_in(1, COUNT_MAX), default=200, help="show at most this many messages"
+    )
     rem.set_defaults(handler=cmd_list)
     actions = rem.add_subparsers(dest="reminders_cmd", metavar="ACTION")
     run = actions.add_parser("run", parents=[common], help="send what is due")

@@ -1,7 +1,12 @@
-"""How the CLI shows things: rich tables for people, JSON for scripts."""
+"""How the CLI shows things: rich tables for people, JSON for scripts.
+
+Text that came from a user or a file goes into a table through :func:`cell`: control and bidi
+characters escaped (:func:`~ledger13710.domain.text.display`) and rich markup taken literally.
+"""
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterable
 from datetime import datetime
@@ -9,10 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ledger13710.domain.lights import behind_plan, item_light
 from ledger13710.domain.state import ItemState
+from ledger13710.domain.text import display
 from ledger13710.domain.types import SHANGHAI
 
 if TYPE_CHECKING:  # only their types are used; the modules bring in aiosqlite and asyncio
@@ -20,16 +27,28 @@ if TYPE_CHECKING:  # only their types are used; the modules bring in aiosqlite a
     from ledger13710.projections.stats import Stats
 
 _encoder = msgspec.json.Encoder()
+#: C1 and bidi controls: JSON may carry them raw, a terminal must not get them.
+_JSON_UNSAFE = re.compile("[\u0080-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def cell(value: object) -> str:
+    """User or file text for a rich table cell: shown safely, markup characters literal."""
+    return escape(display(str(value)))
 
 
 def out(text: str = "") -> None:
-    """Print plain text to stdout."""
-    sys.stdout.write(text + "\n")
+    """Print plain text to stdout (control and bidi characters escaped)."""
+    sys.stdout.write(display(text, lines=True) + "\n")
 
 
 def emit_json(value: Any) -> None:
-    """Print ``value`` as one JSON document."""
-    sys.stdout.buffer.write(_encoder.encode(value) + b"\n")
+    """Print ``value`` as one JSON document (C1 and bidi characters as ``\\u`` escapes)."""
+    text = _JSON_UNSAFE.sub(_json_escape, _encoder.encode(value).decode())
+    sys.stdout.buffer.write(text.encode() + b"\n")
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
 
 
 def local(t: datetime | None) -> str:
@@ -66,7 +85,7 @@ def stats_tables(stats: Stats, now: datetime) -> list[Table]:
         for h in headers:
             table.add_column(h)
         for values in rows:
-            table.add_row(*("—" if v is None else str(v) for v in values))
+            table.add_row(*("—" if v is None else cell(v) for v in values))
         tables.append(table)
     return tables
 
@@ -82,5 +101,5 @@ def import_table(report: ImportReport) -> Table:
     style = {"registered": "[green]登记[/]", "accepted": "[green]可登记[/]",
              "skipped": "[dim]跳过[/]", "refused": "[red]拒绝[/]"}  # fmt: skip
     for r in report.rows:
-        table.add_row(r.sheet, r.number, style[r.outcome], r.message)
+        table.add_row(cell(r.sheet), cell(r.number), style[r.outcome], cell(r.message))
     return table

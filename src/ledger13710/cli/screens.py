@@ -11,6 +11,7 @@ import msgspec
 from rich.table import Table
 from rich.tree import Tree
 
+from ledger13710.cli.render import cell as c_
 from ledger13710.domain.lights import clock_light, item_light
 from ledger13710.i18n import Catalog
 from ledger13710.i18n.events import event_text, when
@@ -59,20 +60,20 @@ def item_panel(item: ItemState, events: list[ev.ItemEvent], now: datetime, n: Na
     """What ``item show`` prints: the facts, the clocks, the parts and every event's text."""
     cat = n.cat
     facts = Table.grid(padding=(0, 2))
-    co = ", ".join(n.unit(u) for u in item.co_units) or "—"
-    kinds = (
+    co = ", ".join(c_(n.unit(u)) for u in item.co_units) or "—"
+    kinds = c_(
         f"{cat.name('source', item.source)} / {n.board(item.board)} / "
         f"{cat.name('severity', item.severity)}"
     )
     light = n.light(item_light(item, now).value)
     for label, value in (
-        (cat.ui("number"), item.number),
-        (cat.ui("title"), item.title),
+        (cat.ui("number"), c_(item.number)),
+        (cat.ui("title"), c_(item.title)),
         (cat.ui("source_board_severity"), kinds),
-        (cat.ui("raising"), n.unit(item.raising_unit)),
-        (cat.ui("lead_co"), f"{n.unit(item.lead_unit)} / {co}"),
+        (cat.ui("raising"), c_(n.unit(item.raising_unit))),
+        (cat.ui("lead_co"), f"{c_(n.unit(item.lead_unit))} / {co}"),
         (cat.ui("state"), f"{cat.name('state', item.state)}  {light}"),
-        (cat.ui("parent"), item.parent_number or "—"),
+        (cat.ui("parent"), c_(item.parent_number or "—")),
         (cat.ui("counts"), f"{item.returns} / {item.extensions_granted} / {item.urges}"),
     ):
         facts.add_row(f"[bold]{label}[/]", value)
@@ -82,13 +83,15 @@ def item_panel(item: ItemState, events: list[ev.ItemEvent], now: datetime, n: Na
     for name, d in sorted(item.deadlines.items(), key=lambda kv: kv[1].due_at):
         met = item.met.get(name)
         clocks.add_row(
-            cat.name("clock", name), n.local(d.started_at), n.local(d.due_at), n.local(met),
-            n.light(clock_light(d, met, now).value), f"{d.policy_version} / {d.calendar_version}",
+            c_(cat.name("clock", name)), n.local(d.started_at), n.local(d.due_at), n.local(met),
+            n.light(clock_light(d, met, now).value),
+            c_(f"{d.policy_version} / {d.calendar_version}"),
         )  # fmt: skip
     for name, d in sorted(item.reviews.items(), key=lambda kv: kv[1].due_at):  # the raising side's
         clocks.add_row(
-            cat.name("clock", name), n.local(d.started_at), n.local(d.due_at), "",
-            n.light(clock_light(d, None, now).value), f"{d.policy_version} / {d.calendar_version}",
+            c_(cat.name("clock", name)), n.local(d.started_at), n.local(d.due_at), "",
+            n.light(clock_light(d, None, now).value),
+            c_(f"{d.policy_version} / {d.calendar_version}"),
         )  # fmt: skip
     parts: list[Any] = [facts, clocks]
     if item.children:
@@ -96,7 +99,10 @@ def item_panel(item: ItemState, events: list[ev.ItemEvent], now: datetime, n: Na
         for key in ("number", "unit", "part", "state", "host"):
             kids.add_column(cat.ui(key))
         for c in item.children.values():
-            kids.add_row(c.number, n.unit(c.unit), c.part, cat.name("state", c.state), c.host_node)
+            kids.add_row(
+                c_(c.number), c_(n.unit(c.unit)), c_(c.part), cat.name("state", c.state),
+                c_(c.host_node),
+            )  # fmt: skip
         parts.append(kids)
     history = Table(title=cat.ui("history"))
     history.add_column("#")
@@ -106,8 +112,8 @@ def item_panel(item: ItemState, events: list[ev.ItemEvent], now: datetime, n: Na
         kind = type(e).__name__
         text = event_text(cat, kind, msgspec.to_builtins(e), n.unit)
         history.add_row(
-            str(e.originator_version), n.local(e.timestamp), cat.name("event", kind), e.actor,
-            n.unit(e.unit), text,
+            str(e.originator_version), n.local(e.timestamp), cat.name("event", kind), c_(e.actor),
+            c_(n.unit(e.unit)), c_(text),
         )  # fmt: skip
     parts.append(history)
     return parts
@@ -116,15 +122,15 @@ def item_panel(item: ItemState, events: list[ev.ItemEvent], now: datetime, n: Na
 def timeline_tables(line: Timeline, n: Names) -> list[Table]:
     """An item's events (with origin node, sequence and text) and its clocks, due against done."""
     cat = n.cat
-    events = Table(title=cat.ui("history_of", number=line.number))
+    events = Table(title=cat.ui("history_of", number=c_(line.number)))
     events.add_column("#")
     for key in ("time", "event", "actor", "actor_unit", "content", "origin", "seq"):
         events.add_column(cat.ui(key))
     for e in line.events:
         text = event_text(cat, e.kind, e.fields, n.unit)
         events.add_row(
-            str(e.version), n.local(e.at), cat.name("event", e.kind), e.actor, n.unit(e.unit),
-            text, e.origin, str(e.seq),
+            str(e.version), n.local(e.at), c_(cat.name("event", e.kind)), c_(e.actor),
+            c_(n.unit(e.unit)), c_(text), c_(e.origin), str(e.seq),
         )  # fmt: skip
     clocks = Table(title=cat.ui("due_done"))
     for key in ("clock", "due", "done"):
@@ -133,7 +139,7 @@ def timeline_tables(line: Timeline, n: Names) -> list[Table]:
     for c in line.clocks:
         late = f"[red]{cat.ui('late')}[/]"
         mark = late if c.late else (f"[dim]{cat.ui('not_done')}[/]" if c.done_at is None else "✓")
-        clocks.add_row(cat.name("clock", c.clock), n.local(c.due_at), n.local(c.done_at), mark)
+        clocks.add_row(c_(cat.name("clock", c.clock)), n.local(c.due_at), n.local(c.done_at), mark)
     return [events, clocks]
 
 
@@ -171,7 +177,7 @@ def view_ledger_table(page: LedgerPage, now: datetime, n: Names) -> Table:
     for r in page.items:
         light = n.light(r.light) + (f" [red]{cat.ui('behind_plan')}[/]" if r.behind_plan else "")
         table.add_row(
-            r.number, r.title[:24], n.board(r.board), n.unit(r.lead_unit),
+            c_(r.number), c_(r.title[:24]), c_(n.board(r.board)), c_(n.unit(r.lead_unit)),
             cat.name("state", r.state), *(_cell(r.clocks[c], now, n) for c in _STANDING),
             str(r.returns), str(r.extensions_granted), light,
         )  # fmt: skip
@@ -194,7 +200,7 @@ def tree_view(node: TreeNode, now: datetime, n: Names) -> Tree:
         )
         behind = f" [red]{cat.ui('tree_behind', n=t.behind_plan)}[/]" if t.behind_plan else ""
         total = cat.ui("tree_total", total=t.total)
-        return f"[bold]{t.name}[/] ({t.unit}) {total} {lights}{behind} [dim]{states}[/]"
+        return f"[bold]{c_(t.name)}[/] ({c_(t.unit)}) {total} {lights}{behind} [dim]{states}[/]"
 
     tree = Tree(cat.ui("tree_title", now=n.local(now)) + label(node))
 
@@ -214,8 +220,8 @@ def chain_table(chain: list[tuple[int, LedgerRow]], now: datetime, n: Names) -> 
         table.add_column(cat.ui(key))
     for depth, r in chain:
         table.add_row(
-            "  " * depth + r.number, n.unit(r.lead_unit), cat.name("tier", r.tier),
-            (r.part or r.title)[:24], cat.name("state", r.state), n.light(r.light),
+            "  " * depth + c_(r.number), c_(n.unit(r.lead_unit)), cat.name("tier", r.tier),
+            c_((r.part or r.title)[:24]), cat.name("state", r.state), n.light(r.light),
         )  # fmt: skip
     return table
 

@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ledger13710.application.node import Node
 from ledger13710.cli import evidence
 from ledger13710.cli import render as show
+from ledger13710.cli.args import COUNT_MAX, YEARS, int_in
 from ledger13710.cli.screens import (
     Names,
     chain_table,
@@ -277,7 +278,7 @@ def _filters(p: argparse.ArgumentParser, *, unit: bool = True) -> None:
     p.add_argument("--within", help="only items led within this government's subtree")
     p.add_argument("--state", choices=[s.value for s in State], help="only items in this state")
     p.add_argument("--severity", choices=[s.value for s in Severity], help="only this severity")
-    p.add_argument("--year", type=int, help="registration year (Shanghai time)")
+    p.add_argument("--year", type=int_in(*YEARS), help="registration year (Shanghai time)")
     p.add_argument("--overdue", action="store_true", help="only items with a clock overdue")
     p.add_argument(
         "--light", choices=["green", "yellow", "red", "done"], help="only items with this light"
@@ -305,15 +306,19 @@ def add_view_commands(
     _filters(ledger)
     ledger.add_argument("--sort", choices=list(SORTS), default="number", help="order of rows")
     ledger.add_argument("--desc", action="store_true", help="descending order")
-    ledger.add_argument("--page", type=int, default=1, help="page number (from 1)")
-    ledger.add_argument("--page-size", type=int, default=50, help="rows per page; 0: all")
+    ledger.add_argument("--page", type=int_in(1, COUNT_MAX), default=1, help="page number (from 1)")
+    ledger.add_argument(
+        "--page-size", type=int_in(0, COUNT_MAX), default=50, help="rows per page; 0: all"
+    )
     ledger.set_defaults(handler=cmd_ledger)
 
     tree = sub.add_parser("tree", parents=[common], help="一网指挥: the command tree")
     tree.add_argument("unit", nargs="?", help="government (or department) at the top")
-    tree.add_argument("--depth", type=int, default=5, help="levels shown (default 5)")
+    tree.add_argument("--depth", type=int_in(0, 10), default=5, help="levels shown (default 5)")
     tree.add_argument("--items", action="store_true", help="list the items under the unit")
-    tree.add_argument("--page-size", type=int, default=50, help="items listed; 0: all")
+    tree.add_argument(
+        "--page-size", type=int_in(0, COUNT_MAX), default=50, help="items listed; 0: all"
+    )
     tree.add_argument("--chain", metavar="NUMBER", help="an item's chain across tiers")
     tree.set_defaults(handler=cmd_tree)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ledger13710.config.node import NodeConfig
@@ -44,13 +46,24 @@ def store_env(cfg: NodeConfig, node_dir: Path) -> dict[str, str]:
     return env
 
 
-def ensure_postgres_schema(env: dict[str, str]) -> None:
-    """Create the node's schema if it does not exist (eventsourcing creates only tables)."""
+@contextmanager
+def postgres_schema(env: dict[str, str]) -> Iterator[None]:
+    """Create the node's schema if it does not exist (eventsourcing creates only tables), and
+    hold a lock of that schema while the body creates its tables.
+
+    PostgreSQL's ``CREATE … IF NOT EXISTS`` is not safe against itself: two commands opening
+    the node at once can fail with "tuple concurrently updated". The advisory lock serialises
+    them.
+    """
     import psycopg  # noqa: PLC0415 - only nodes with a PostgreSQL store need the driver
 
     conninfo = " ".join(f"{k}={env[v]}" for k, v in _DSN_KEYS.items() if v in env)
+    schema = env["POSTGRES_SCHEMA"]
     try:
-        with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{env["POSTGRES_SCHEMA"]}"')
+        conn = psycopg.connect(conninfo, autocommit=True, connect_timeout=5)
     except psycopg.Error as e:
         raise ConfigError(f"cannot reach PostgreSQL ({conninfo}): {e}".strip()) from None
+    with conn:
+        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (f"ledger13710:{schema}",))
+        conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        yield

@@ -26,8 +26,9 @@ UnitKind = Literal["government", "department"]
 ContactRole = Literal["head", "operator", "supervisor"]
 
 _PART = r"[a-z0-9]+(?:-[a-z0-9]+)*"
-_GOVERNMENT = rf"{_PART}(?:\.{_PART}){{0,3}}"
-_UNIT_ID_RE = re.compile(rf"(?P<gov>{_GOVERNMENT})(?:/(?P<dept>{_PART}))?")
+#: A government's unit id (also its node id), as a regular expression.
+GOVERNMENT_ID = rf"{_PART}(?:\.{_PART}){{0,3}}"
+_UNIT_ID_RE = re.compile(rf"(?P<gov>{GOVERNMENT_ID})(?:/(?P<dept>{_PART}))?")
 
 UNIT_ID_SHAPE = (
     "a government 'sx', 'sx.xinzhou', 'sx.xinzhou.dingxiang' or "

@@ -8,11 +8,12 @@ then emits, so a refused command writes nothing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 
 from ledger13710.domain import events as ev
-from ledger13710.domain.directory import government_of, is_within
+from ledger13710.domain.directory import GOVERNMENT_ID, government_of, is_within
 from ledger13710.domain.errors import InputError, InvalidTransitionError
 from ledger13710.domain.lifecycle import ALLOWED, PART_ACTIONS, allowed_actions, may_supervise
 from ledger13710.domain.state import FINISHED, ChildRef, ItemState, State
@@ -46,6 +47,28 @@ def require_supervisor(s: ItemState, action: str, unit: str) -> None:
 
 
 # -- input ------------------------------------------------------------------------------------
+
+#: The longest item number, in characters.
+NUMBER_MAX = 80
+_SEGMENT = r"[a-z0-9]{1,12}"
+_NUMBER_RE = re.compile(rf"{GOVERNMENT_ID}-[0-9]{{4}}-{_SEGMENT}(?:-{_SEGMENT}){{0,6}}")
+NUMBER_SHAPE = (
+    "<node>-<year>-<seq>[-<part>...] such as sx-2016-0001 or sx-2016-0001-2: <node> a "
+    "government id, <year> four digits, <seq> and up to 6 parts of 1-12 lowercase letters "
+    f"or digits each, at most {NUMBER_MAX} characters"
+)
+
+
+def check_number(number: str) -> str:
+    """Return ``number`` if it has the shape of :data:`NUMBER_SHAPE`, else refuse it.
+
+    ``<node>`` is the government that registered the item; a sub-assigned part adds a
+    ``-<part>`` suffix to its parent's number, whichever node hosts it.
+    """
+    if len(number) > NUMBER_MAX or _NUMBER_RE.fullmatch(number) is None:
+        shown = number if len(number) <= NUMBER_MAX else number[:NUMBER_MAX] + "..."
+        raise InputError(f"bad item number {shown!r}: expected {NUMBER_SHAPE}")
+    return number
 
 
 def need_text(value: str, what: str, field: str = "") -> None:
@@ -165,10 +188,13 @@ def _open_deadline(s: ItemState, clock: str) -> Deadline:
 
 
 __all__ = [
+    "NUMBER_MAX",
+    "NUMBER_SHAPE",
     "check_allowed",
     "check_extension_request",
     "check_extension_waiting",
     "check_milestone",
+    "check_number",
     "check_part_target",
     "check_parts_done",
     "check_plan",

@@ -4,6 +4,8 @@ A refused command raises :class:`InvalidTransitionError` (or :class:`InputError`
 event exists, so nothing is written. Who may act is decided here too: undertaking actions belong
 to the lead unit (progress also to co-units), review actions to the raising side. The checks
 themselves live in :mod:`ledger13710.domain.guards`; each command calls them, then emits.
+Every free-text field is held to its length limit (:data:`ledger13710.domain.text.LIMITS`) as
+its event is made.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from ledger13710.domain.errors import InputError
 # Re-exported: callers import the lifecycle table and the role rule from here too.
 from ledger13710.domain.lifecycle import ALLOWED, PART_ACTIONS, allowed_actions, may_supervise
 from ledger13710.domain.state import ItemState, State, copy_state, evolve
+from ledger13710.domain.text import LIMITS, check_lengths
 from ledger13710.domain.types import Deadline
 
 #: Namespace for deterministic item ids: the same item number always maps to the same id, on
@@ -93,7 +96,9 @@ class Item:
         part: str = "",
     ) -> Item:
         """立项: create an item."""
+        guards.check_number(number)
         guards.check_registration(title, lead_unit, co_units)
+        check_lengths(title=title, detail=detail, reference=reference, part=part)
         event = ev.Registered(
             originator_id=item_id(number),
             originator_version=1,
@@ -122,6 +127,7 @@ class Item:
     # -- emitting ----------------------------------------------------------------------------
 
     def _emit(self, cls: type[E], now: datetime, actor: str, unit: str, **fields: Any) -> E:
+        check_lengths(**{k: v for k, v in fields.items() if k in LIMITS and isinstance(v, str)})
         event = cls(
             originator_id=self.id,
             originator_version=self.version + 1,
@@ -306,6 +312,8 @@ class Item:
         guards.require_lead(self.state, "plan", unit)
         guards.need_text(reason, "why the problem cannot be solved in time", "reason")
         guards.check_plan(milestones, target_at, now)
+        for m in milestones:
+            check_lengths(milestone=m.title)
         self._emit(
             ev.PlanSubmitted,
             now,

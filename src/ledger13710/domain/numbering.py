@@ -1,7 +1,11 @@
 """Item numbers: ``<node>-<year>-<seq>`` issued by one counter aggregate per node and year.
 
 The counter is saved in the same transaction as the item it numbers, and optimistic
-concurrency on the counter means two registrations can never get the same number.
+concurrency on the counter means two registrations can never get the same number (the
+application retries a registration that lost that race with the next number).
+
+Every number, issued or given, has the shape :func:`~ledger13710.domain.guards.check_number`
+checks (``guards.NUMBER_SHAPE``, documented in ``docs/limits.md``).
 """
 
 from __future__ import annotations

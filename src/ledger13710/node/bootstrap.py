@@ -15,6 +15,7 @@ A node's data directory holds:
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from datetime import datetime
 from pathlib import Path
 
@@ -29,7 +30,7 @@ from ledger13710.config.directory_store import DirectoryStore
 from ledger13710.config.dump import dump_node_config
 from ledger13710.config.node import load_node_config, load_node_configs
 from ledger13710.config.policies import load_policy
-from ledger13710.config.store import ensure_postgres_schema, store_env
+from ledger13710.config.store import postgres_schema, store_env
 from ledger13710.domain.clock import Clock, ManualClock
 from ledger13710.domain.errors import InputError
 from ledger13710.domain.types import SHANGHAI
@@ -136,17 +137,16 @@ def open_node(node_dir: Path, clock: Clock | None = None) -> Node:
     nodes_file = node_dir / "nodes.json"
     node_ids = json.loads(nodes_file.read_text("utf-8")) if nodes_file.exists() else []
     env = store_env(cfg, node_dir)
-    if cfg.store.kind == "postgres":
-        ensure_postgres_schema(env)
-    app = LedgerApp(
-        node_id=cfg.id,
-        policy=policy,
-        calendar=calendar,
-        clock=clock,
-        directory=directory_store.directory(),
-        boards=load_boards(node_dir / "boards.toml"),
-        node_ids=node_ids,
-        env=env,
-        evidence_dir=node_dir / ATTACHMENTS_DIR,
-    )
+    with postgres_schema(env) if cfg.store.kind == "postgres" else nullcontext():
+        app = LedgerApp(
+            node_id=cfg.id,
+            policy=policy,
+            calendar=calendar,
+            clock=clock,
+            directory=directory_store.directory(),
+            boards=load_boards(node_dir / "boards.toml"),
+            node_ids=node_ids,
+            env=env,
+            evidence_dir=node_dir / ATTACHMENTS_DIR,
+        )
     return Node(dir=node_dir, config=cfg, app=app, directory_store=directory_store)

@@ -55,6 +55,13 @@ from ledger13710.log.record import (
 )
 from ledger13710.logging import get_logger
 from ledger13710.node.bootstrap import open_node
+from ledger13710.node.health import (
+    MAX_DELAY,
+    Backoff,
+    Reporter,
+    missing_streams,
+    sleep_or_stop,
+)
 from ledger13710.node.reminders import close_engine, engine_for
 from ledger13710.node.status import PARENT_ACK
 from ledger13710.replication.attachments import AttachmentSync
@@ -105,25 +112,40 @@ def write_settings(node_dir: Path, settings: NatsSettings) -> None:
     path.chmod(0o600)
 
 
-async def connect(node_id: str, settings: NatsSettings) -> Client:
-    """Connect as the node, retrying until the server is there; reconnect forever after."""
-    while True:
+async def connect(
+    node_id: str, settings: NatsSettings, reporter: Reporter, stop: asyncio.Event
+) -> Client | None:
+    """Connect as the node, retrying with backoff until the server is there (None if told to
+    stop first); reconnect forever after. Each failure says what to do, at each retry only."""
+    backoff = Backoff()
+    options: dict[str, Any] = {
+        "user": settings.user, "password": settings.password, "name": f"ledger13710:{node_id}",
+        "inbox_prefix": reply_prefix(node_id), "connect_timeout": 2,
+    }  # fmt: skip
+    while not stop.is_set():
+        # A probe that gives up soon: nats-py retries a first connection 60 times (forever for
+        # a reconnecting client), so the real client connects only once the server answers.
         try:
-            return await nats.connect(
-                settings.url,
-                user=settings.user,
-                password=settings.password,
-                name=f"ledger13710:{node_id}",
-                inbox_prefix=reply_prefix(node_id),
-                max_reconnect_attempts=-1,
-                reconnect_time_wait=0.5,
-                connect_timeout=2,
-                error_cb=_on_error(node_id),
-                allow_reconnect=True,
-            )
+            probe = await nats.connect(
+                settings.url, allow_reconnect=False, max_reconnect_attempts=1,
+                reconnect_time_wait=0.1, error_cb=_quiet, **options,
+            )  # fmt: skip
         except (nats.errors.Error, OSError) as e:
-            log.warning("nats_connect_failed", node=node_id, url=settings.url, error=repr(e))
-            await asyncio.sleep(1.0)
+            delay = backoff.next()
+            log.error("nats_unreachable", node=node_id, url=settings.url,
+                      detail=reporter.no_server(e, delay))  # fmt: skip
+            await sleep_or_stop(stop, delay)
+            continue
+        await probe.close()
+        return await nats.connect(
+            settings.url, allow_reconnect=True, max_reconnect_attempts=-1,
+            reconnect_time_wait=0.5, error_cb=_on_error(node_id), **options,
+        )  # fmt: skip
+    return None
+
+
+async def _quiet(e: Exception) -> None:
+    """The probe's failure is reported once, by :func:`connect`."""
 
 
 def _on_error(node_id: str) -> Any:
@@ -165,8 +187,23 @@ class NodeProcess:
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, self.stop.set)
-        nc = await connect(self.id, self.settings)
+        reporter = Reporter(self.node.dir, self.settings.url)
+        try:
+            await self._serve(reporter)
+        finally:
+            reporter.set("stopped")
+            self.store.close()
+        log.info("node_stopped", node=self.id)
+
+    async def _serve(self, reporter: Reporter) -> None:
+        nc = await connect(self.id, self.settings, reporter, self.stop)
+        if nc is None:
+            return
         js = nc.jetstream(timeout=10)
+        if await self._await_streams(js, reporter):
+            await nc.close()
+            return
+        reporter.set("running")
         await nc.subscribe(fetch_subject(self.id), cb=self._serve_fetch)
         await nc.subscribe(ack_subject(self.id), cb=self._on_ack)
         await nc.subscribe(info_subject(self.id), cb=self._serve_info)
@@ -192,19 +229,36 @@ class NodeProcess:
         with contextlib.suppress(Exception):
             async with asyncio.timeout(3):
                 await nc.close()
-        self.store.close()
-        log.info("node_stopped", node=self.id)
+
+    async def _await_streams(self, js: JetStreamContext, reporter: Reporter) -> bool:
+        """Wait (with backoff) until the server has the node's streams; True if stopped first."""
+        backoff = Backoff()
+        while missing := await missing_streams(js):
+            delay = backoff.next()
+            log.error("nats_streams_missing", node=self.id, url=self.settings.url,
+                      detail=reporter.no_streams(missing, delay))  # fmt: skip
+            if await sleep_or_stop(self.stop, delay):
+                return True
+        return False
 
     async def _supervise(self, name: str, part: Any, nc: Client, js: JetStreamContext) -> None:
-        """Keep a part running: log and restart it after a failure (e.g. during an outage)."""
+        """Keep a part running: log and restart it after a failure (e.g. during an outage),
+        waiting longer after each failure in a row (up to a minute)."""
+        backoff = Backoff()
+        loop = asyncio.get_running_loop()
         while not self.stop.is_set():
+            started = loop.time()
             try:
                 await part(nc, js)
             except asyncio.CancelledError:
                 raise
             except Exception as e:
-                log.warning("part_restarting", node=self.id, part=name, error=repr(e))
-                await asyncio.sleep(1.0)
+                if loop.time() - started > MAX_DELAY:
+                    backoff.reset()  # it ran a good while: a new failure, not the same one
+                delay = backoff.next()
+                log.warning("part_restarting", node=self.id, part=name, error=repr(e),
+                            retry_in_s=delay)  # fmt: skip
+                await sleep_or_stop(self.stop, delay)
 
     async def _checkpoints(self, publisher: Publisher) -> None:
         """Sign a checkpoint whenever one is due; the publisher sends it on."""

@@ -4,7 +4,8 @@ For the node's own log: last local position, last published, last acknowledged b
 backlog and the age of the oldest event not yet published. For every descendant origin this
 node ingests: last position applied, records held, its signed checkpoints verified (and the
 largest), the signing key pinned for it, and whether it is blocked (why: a quarantined record,
-a rejected checkpoint).
+a rejected checkpoint). Its first alert says when no ``node run`` is running, or when it waits
+for a nats-server or for the streams.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import msgspec
 
 from ledger13710.application.mapper import decode_event
 from ledger13710.application.node import Node
+from ledger13710.node.health import daemon_alert
 from ledger13710.reminders.alerts import active_alerts
 from ledger13710.replication.publisher import PUBLISHED
 from ledger13710.replication.replica_store import ReplicaStore
@@ -98,5 +100,6 @@ def node_status(node: Node, store: ReplicaStore) -> Status:
         backlog=max(0, last_local - published),  # positions (PostgreSQL may skip some)
         oldest_unreplicated_age_s=age,
     )
-    alerts = [a.message for a in active_alerts(node.dir)]
+    daemon = daemon_alert(node.dir)
+    alerts = [*([daemon] if daemon else []), *(a.message for a in active_alerts(node.dir))]
     return Status(node=node.id, own=own, replicas=replicas, alerts=alerts)

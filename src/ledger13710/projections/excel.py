@@ -14,6 +14,7 @@ from openpyxl import Workbook
 
 from ledger13710.config.boards import Board
 from ledger13710.domain.item import item_id
+from ledger13710.domain.text import display
 from ledger13710.domain.types import SHANGHAI
 from ledger13710.projections.labels import (
     CLOCK_ZH,
@@ -54,13 +55,13 @@ def ledger_values(
     evidence: Sequence[str] = (),
 ) -> list[Any]:
     """One ledger row as cell values, in :data:`LEDGER_HEADERS` order; ``evidence`` names the
-    item's attachments."""
+    item's attachments; text as :func:`display` shows it."""
     board = boards.get(row.board)
     clocks: list[Any] = []
     for c in CLOCK_NAMES:
         cell = row.clocks[c]
         clocks += [_local(cell.due_at), _local(cell.done_at)]
-    return [
+    values = [
         row.number, row.title, SOURCE_ZH.get(row.source, row.source),
         board.name if board else row.board, SEVERITY_ZH.get(row.severity, row.severity),
         unit_name(row.raising_unit), unit_name(row.lead_unit),
@@ -71,6 +72,7 @@ def ledger_values(
         row.parent_number, _local(row.registered_at), _local(row.finished_at),
         len(evidence), "、".join(evidence),
     ]  # fmt: skip
+    return [display(v, lines=True) if isinstance(v, str) else v for v in values]
 
 
 #: item id (hex) -> the names of its attachments (:func:`projections.evidence.evidence_names`)

@@ -59,6 +59,9 @@ def add_sheet(wb: Workbook, title: str, headers: Iterable[str], rows: Iterable[l
     widths = [display_width(h) for h in header]
     for values in rows:
         ws.append(values)
+        for cell in ws[ws.max_row]:
+            if cell.data_type == "f":  # text that starts with "=" is text here, never a formula
+                cell.data_type = "s"
         for i, value in enumerate(values, 1):
             fmt = number_format(value)
             if fmt is not None:

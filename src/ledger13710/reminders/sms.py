@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ledger13710.domain.text import display
 from ledger13710.domain.types import SHANGHAI
 from ledger13710.i18n import Catalog
 
@@ -79,7 +80,11 @@ def _cut(text: str, budget: int) -> str:
 
 def render(kind: str, *, unit: str, number: str, title: str, clock: str,
            due: datetime | None, words: str = "", max_parts: int = 3) -> str:  # fmt: skip
-    """The reminder text of ``kind``, fitted into ``max_parts`` parts (see the length rule)."""
+    """The reminder text of ``kind``, fitted into ``max_parts`` parts (see the length rule).
+
+    User text (unit name, title, the supervisor's words) is shown through :func:`display`.
+    """
+    unit, title, words = display(unit), display(title), display(words)
     template = _ZH.sms_template(kind)
     fields = {
         "unit": unit,
