@@ -14,8 +14,9 @@
    without query indexes, as after a reset), for each captured transaction in order: read
    that transaction's records from the replicas (per origin, the range its positions cover),
    ``msgspec``-decode each item event with :func:`decode_event`, then run the captured
-   transaction the way :meth:`ReadStore.write` does (``BEGIN IMMEDIATE``, the positions
-   check, one ``executemany`` per statement: ``items`` upserts, ``item_states`` upserts and
+   transaction with :func:`~ledger13710.projections.store.write_rows`, the very function
+   :meth:`ReadStore.write` runs (``BEGIN IMMEDIATE``, the positions check, one
+   ``executemany`` per statement: ``items`` upserts, ``item_states`` upserts and
    ``timeline`` inserts, then the positions upsert, ``COMMIT``); finally create the same
    query indexes a rebuild creates. The rows were computed in step 2, before the clock
    starts: this measures reading + decoding + writing the very rows, statements and
@@ -73,7 +74,7 @@ from ledger13710.node.views import event_source, open_views
 from ledger13710.projections import rows, schema
 from ledger13710.projections.projector import Projector
 from ledger13710.projections.queries import LedgerQuery, ledger_page
-from ledger13710.projections.store import PRAGMAS, VIEWS_FILE, Params, ReadStore
+from ledger13710.projections.store import VIEWS_FILE, Params, ReadStore, connect, write_rows
 from ledger13710.replication.replica_store import ReplicaStore
 from ledger13710.testing.synthetic import plan
 
@@ -176,10 +177,8 @@ def raw_timeline(replicas: ReplicaStore, db_path: Path, batch: int) -> float:
     in transactions of about ``batch`` rows: the folding and the ``items``/``item_states``
     rows are left out, so this is *not* the rows a rebuild writes.
     """
-    db = sqlite3.connect(db_path, isolation_level=None)
+    db = connect(db_path)  # the read store's settings
     db.execute("PRAGMA journal_mode=WAL")
-    for pragma in PRAGMAS:  # the read store's settings
-        db.execute(pragma)
     db.executescript(schema.TABLES[schema.TIMELINE])
     insert = f"INSERT INTO timeline VALUES ({', '.join('?' * 9)})"
     started = time.perf_counter()
@@ -241,13 +240,11 @@ def raw_same_rows(
     those, the seconds of the final index build.
 
     Each captured transaction's records are read (per origin, the range its positions
-    cover) and decoded, then its statements run over their precomputed rows, in one
-    transaction shaped like :meth:`ReadStore.write`'s.
+    cover) and decoded, then its statements run over their precomputed rows by
+    :func:`write_rows`, the transaction of :meth:`ReadStore.write`.
     """
-    db = sqlite3.connect(db_path, isolation_level=None)
+    db = connect(db_path)  # the read store's settings
     db.execute("PRAGMA journal_mode=WAL")
-    for pragma in PRAGMAS:  # the read store's settings
-        db.execute(pragma)
     db.executescript(schema.POSITIONS + "".join(schema.TABLES[v] for v in schema.VIEWS))
     started = time.perf_counter()
     decoded = 0
@@ -260,17 +257,7 @@ def raw_same_rows(
                 if r.topic in rows.ITEM_TOPICS:
                     decode_event(r.topic, r.state)
                     decoded += 1
-        db.execute("BEGIN IMMEDIATE")
-        db.execute("SELECT view, origin, position FROM view_positions").fetchall()
-        for sql, params in statements:
-            if params:
-                db.executemany(sql, params)
-        db.executemany(
-            "INSERT INTO view_positions VALUES (?, ?, ?) "
-            "ON CONFLICT (view, origin) DO UPDATE SET position = excluded.position",
-            [(v, o, p) for (v, o), p in moved.items()],
-        )
-        db.execute("COMMIT")
+        write_rows(db, expected, moved, statements)
     indexing = time.perf_counter()
     db.executescript("".join(schema.INDEXES[v] for v in schema.VIEWS))
     ended = time.perf_counter()

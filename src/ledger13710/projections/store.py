@@ -34,8 +34,8 @@ PRAGMAS = (
 )
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    """The writer's connection (used by one worker thread at a time)."""
+def connect(path: Path) -> sqlite3.Connection:
+    """A writer's connection with the read store's settings (one worker thread at a time)."""
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     for pragma in PRAGMAS:
         db.execute(pragma)
@@ -44,6 +44,37 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 class PositionMovedError(Exception):
     """Another process advanced a view while this one was folding: start again from the store."""
+
+
+def write_rows(
+    db: sqlite3.Connection,
+    expected: dict[tuple[str, str], int],
+    moved: dict[tuple[str, str], int],
+    statements: Sequence[tuple[str, Sequence[Params]]],
+) -> None:
+    """The transaction of :meth:`ReadStore.write`, on ``db`` (also the views benchmark's
+    same-rows baseline): check the ``expected`` positions, run each statement over its rows,
+    record the ``moved`` positions; all or nothing."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        now = {
+            (str(v), str(o)): int(p)
+            for v, o, p in db.execute("SELECT view, origin, position FROM view_positions")
+        }
+        if any(now.get(key, 0) != pos for key, pos in expected.items()):
+            raise PositionMovedError
+        for sql, rows in statements:
+            if rows:
+                db.executemany(sql, rows)
+        db.executemany(
+            "INSERT INTO view_positions VALUES (?, ?, ?) "
+            "ON CONFLICT (view, origin) DO UPDATE SET position = excluded.position",
+            [(v, o, p) for (v, o), p in moved.items()],
+        )
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
 
 
 class ReadStore:
@@ -152,28 +183,8 @@ class ReadStore:
         statements: Sequence[tuple[str, Sequence[Params]]],
     ) -> None:
         if self._writer is None:
-            self._writer = _connect(self.path)
-        db = self._writer
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            now = {
-                (str(v), str(o)): int(p)
-                for v, o, p in db.execute("SELECT view, origin, position FROM view_positions")
-            }
-            if any(now.get(key, 0) != pos for key, pos in expected.items()):
-                raise PositionMovedError
-            for sql, rows in statements:
-                if rows:
-                    db.executemany(sql, rows)
-            db.executemany(
-                "INSERT INTO view_positions VALUES (?, ?, ?) "
-                "ON CONFLICT (view, origin) DO UPDATE SET position = excluded.position",
-                [(v, o, p) for (v, o), p in moved.items()],
-            )
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+            self._writer = connect(self.path)
+        write_rows(self._writer, expected, moved, statements)
 
     async def reset(self, view: str) -> None:
         """Empty ``view``: drop rows and positions, recreate its tables without query indexes."""
