@@ -63,7 +63,9 @@ def decode_event(topic: str, state: bytes) -> Any:
     """Decode stored or received bytes of ``topic`` into today's event class.
 
     A current topic goes through its cached typed decoder; a retired one through its
-    upcasters (:func:`ledger13710.domain.upcasting.decode_any`).
+    upcasters (:func:`ledger13710.domain.upcasting.decode_any`). Bytes that do not decode
+    (unknown topic, not JSON, not the schema) raise ``MapperDeserialisationError``, the one
+    error a caller that receives them from elsewhere names.
     """
     try:
         if topic in EVENT_TYPES:

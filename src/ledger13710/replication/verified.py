@@ -22,6 +22,8 @@ import time
 from dataclasses import dataclass
 from uuid import UUID
 
+from eventsourcing.persistence import MapperDeserialisationError
+
 from ledger13710.application.mapper import decode_event
 from ledger13710.audit.keys import rotation_ok, signature_ok
 from ledger13710.audit.store import CP_COLUMNS, Checkpoint, checkpoint_of
@@ -68,13 +70,22 @@ def check_record(record: Record) -> None:
         raise BadRecordError("content hash does not match the record (altered in transit?)")
     try:
         event = decode_event(record.topic, record.state)
-    except Exception as e:
+    except MapperDeserialisationError as e:
         raise BadRecordError(str(e)) from None
-    oid = event.originator_id
-    if str(oid) != record.originator_id and oid != UUID(record.originator_id):
+    if not same_originator(event.originator_id, record.originator_id):
         raise BadRecordError("event originator differs from the envelope")
     if event.originator_version != record.originator_version:
         raise BadRecordError("event version differs from the envelope")
+
+
+def same_originator(oid: UUID, envelope: str) -> bool:
+    """Whether the envelope names the event's originator (hyphenated or not)."""
+    if str(oid) == envelope:
+        return True
+    try:
+        return oid == UUID(envelope)
+    except ValueError:  # not a UUID at all
+        return False
 
 
 def migrate(db: sqlite3.Connection) -> None:
@@ -181,7 +192,7 @@ def follow_rotation(db: sqlite3.Connection, r: Record) -> str:
     """Check a replicated ``KeyRotated`` record and pin its new key; "" or what is wrong."""
     try:
         rotated = decode_event(r.topic, r.state)
-    except Exception as e:
+    except MapperDeserialisationError as e:
         return f"undecodable key rotation: {e}"
     if not isinstance(rotated, KeyRotated):
         return "not a key rotation"
