@@ -21,7 +21,7 @@ import msgspec
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
-from ledger13710.application.ledger import LedgerApp
+from ledger13710.application.registrar import Registrar
 from ledger13710.domain.errors import InputError, LedgerError
 from ledger13710.projections.excel import ALL_ITEMS, IMPORT_HEADERS
 from ledger13710.projections.labels import SEVERITY_ZH, SOURCE_ZH, code_of
@@ -60,9 +60,9 @@ def _text(value: Any) -> str:
 
 
 class _Resolver:
-    """Turns a row's cells into :meth:`LedgerApp.register` arguments, or refuses it."""
+    """Turns a row's cells into :meth:`Registrar.register` arguments, or refuses it."""
 
-    def __init__(self, app: LedgerApp) -> None:
+    def __init__(self, app: Registrar) -> None:
         self.app = app
         names: dict[str, list[str]] = {}
         for u in app.directory.units():
@@ -156,7 +156,7 @@ def _ledger_rows(sheet: str, rows: Iterator[Iterable[Any]], path: Path) -> Rows:
 
 
 def import_ledger(
-    app: LedgerApp, path: Path, *, actor: str, assign: bool = True, dry_run: bool = False
+    app: Registrar, path: Path, *, actor: str, assign: bool = True, dry_run: bool = False
 ) -> ImportReport:
     """Register every acceptable row of the file at ``path`` as ``actor`` (none on a dry run)."""
     app.directory.contact(actor)
