@@ -139,7 +139,7 @@ def test_export_writes_board_sheets_that_import_back(
 #: The number format of each kind of ledger column.
 DATES = {"部署时限", "部署完成", "反馈时限", "反馈完成", "解决时限", "解决完成", "方案目标时限",
          "方案目标完成", "立项时间", "办结时间"}  # fmt: skip
-COUNTS = {"年度", "退回次数", "延期申请", "延期批准", "催办次数"}
+COUNTS = {"年度", "退回次数", "延期申请", "延期批准", "催办次数", "附件数"}
 
 
 def test_export_formats_cell_by_cell(
