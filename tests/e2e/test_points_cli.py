@@ -68,11 +68,11 @@ def test_the_review_clock_is_shown_with_the_item_until_decided(node: Path) -> No
     """While the feedback awaits acceptance, ``item show`` lists the review clock and its due
     (3 days after the feedback, policy 13710-v2); once accepted it is gone."""
     before = (node / "shown-before-review.txt").read_text("utf-8")
-    (line,) = [x for x in before.splitlines() if "审核 feedback" in x]
+    (line,) = [x for x in before.splitlines() if "审核反馈" in x]
     assert "2016-10-24 23:59" in line
     assert "13710-v2" in line
     after = run(node, "item", "show", "sx-2016-0001", now="2016-12-31T12:00")
-    assert "审核" not in after.stdout
+    assert "审核反馈" not in after.stdout
 
 
 def test_points_rank_the_units_of_a_period(node: Path) -> None:

@@ -89,11 +89,11 @@ class ReadStore:
     async def open(cls, path: Path) -> ReadStore:
         """Open (creating if needed) the read store at ``path``."""
         db = await aiosqlite.connect(path, isolation_level=None)
-        await db.execute("PRAGMA journal_mode=WAL")
-        for pragma in PRAGMAS:
-            await db.execute(pragma)
         store = cls(db, path)
-        try:
+        try:  # a damaged file fails at the first statement: close, or its thread keeps running
+            await db.execute("PRAGMA journal_mode=WAL")
+            for pragma in PRAGMAS:
+                await db.execute(pragma)
             await store._migrate()
             await db.executescript(schema.POSITIONS)
             for view in schema.VIEWS:
