@@ -12,14 +12,13 @@ so sums are exact.
 
 from __future__ import annotations
 
-import re
 from decimal import ROUND_HALF_UP, Decimal
 
 import msgspec
 
 from ledger13710.domain.errors import ConfigError
+from ledger13710.domain.policy import decode_versioned
 
-_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
 #: Sanity bound, so a typo cannot make one fact worth a whole year's assessment.
 MAX_VALUE = Decimal(1000)
 MAX_WEIGHT = Decimal(10)
@@ -147,19 +146,7 @@ def _days(value: int, where: str, source: str) -> int:
 
 def parse_points_rules(text: str, source: str) -> PointsRules:
     """Decode and validate a points rules TOML file; ``source`` names it in every error."""
-    try:
-        raw = msgspec.toml.decode(text, type=PointsFile)
-    except msgspec.ValidationError as exc:
-        raise ConfigError(f"{source}: {exc}") from None
-    except msgspec.DecodeError as exc:
-        raise ConfigError(f"{source}: not a valid TOML file: {exc}") from None
-    if not _VERSION.fullmatch(raw.version):
-        raise ConfigError(
-            f"{source}: version: {raw.version!r} must be non-empty letters, digits, '.', '_', "
-            "'+' or '-'"
-        )
-    if not raw.name.strip():
-        raise ConfigError(f"{source}: name: must not be empty")
+    raw = decode_versioned(text, source, PointsFile)
     values: dict[str, int] = {}
     for rule, sign in RULES.items():
         table, part = ("award", raw.award) if sign > 0 else ("deduct", raw.deduct)

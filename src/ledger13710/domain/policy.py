@@ -36,6 +36,7 @@ from __future__ import annotations
 import calendar as _stdcal
 import re
 from datetime import date, datetime, time, timedelta
+from typing import Protocol, TypeVar
 
 import msgspec
 
@@ -325,10 +326,21 @@ def _clock_time(text: str, where: str, source: str) -> time:
     return time(int(match.group(1)), int(match.group(2)))
 
 
-def parse_policy(text: str, source: str) -> Policy:
-    """Decode and validate a policy TOML file; ``source`` names it in every error message."""
+class Versioned(Protocol):
+    """A rules file that names itself: a version recorded with what it prices, and a name."""
+
+    version: str
+    name: str
+
+
+V = TypeVar("V", bound=Versioned)
+
+
+def decode_versioned(text: str, source: str, kind: type[V]) -> V:
+    """Decode a versioned rules TOML (a policy, points rules) as ``kind`` and check its
+    version and name; ``source`` names the file in every error."""
     try:
-        raw = msgspec.toml.decode(text, type=PolicyFile)
+        raw = msgspec.toml.decode(text, type=kind)
     except msgspec.ValidationError as exc:
         raise ConfigError(f"{source}: {exc}") from None
     except msgspec.DecodeError as exc:
@@ -340,6 +352,12 @@ def parse_policy(text: str, source: str) -> Policy:
         )
     if not raw.name.strip():
         raise ConfigError(f"{source}: name: must not be empty")
+    return raw
+
+
+def parse_policy(text: str, source: str) -> Policy:
+    """Decode and validate a policy TOML file; ``source`` names it in every error message."""
+    raw = decode_versioned(text, source, PolicyFile)
     basis: DayBasis
     if raw.day_basis == "calendar":
         basis = "calendar"
