@@ -13,12 +13,10 @@ directory at send time. Topics are ``ledger13710.reminder.<Name>.v<N>``.
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal, get_args
+from typing import Annotated, Literal, get_args
 from uuid import UUID, uuid5
 
-import msgspec
-
-from ledger13710.domain.events import event
+from ledger13710.domain.events import Fact, event
 from ledger13710.domain.types import (
     ContactId,
     Instant,
@@ -54,14 +52,13 @@ def idempotency_key(reminder: UUID, contact: str) -> str:
     return f"{reminder.hex}-{contact}"
 
 
-class ReminderEvent(msgspec.Struct, frozen=True, kw_only=True):
-    """Fields every reminder event has."""
+_ReminderId = Annotated[UUID, described("the reminder id (uuid5 of item, clock, kind, n)")]
+_ReminderVersion = Annotated[int, described("the reminder version this event makes")]
 
-    TOPIC: ClassVar[str] = ""
 
-    originator_id: Annotated[UUID, described("the reminder id (uuid5 of item, clock, kind, n)")]
-    originator_version: Annotated[int, described("the reminder version this event makes")]
-    timestamp: Annotated[Instant, described("when it happened")]
+class ReminderEvent(Fact[_ReminderId, _ReminderVersion], frozen=True, kw_only=True):
+    """Fields every reminder event has: what it reminds of, and why."""
+
     item_id: Annotated[UUID, described("the item reminded of")]
     number: ItemNumber
     clock: Annotated[str, clock_names("the clock reminded of")]
