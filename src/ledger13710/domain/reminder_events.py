@@ -13,6 +13,7 @@ directory at send time. Topics are ``ledger13710.reminder.<Name>.v<N>``.
 
 from __future__ import annotations
 
+import enum
 from typing import Annotated, Literal, get_args
 from uuid import UUID, uuid5
 
@@ -26,7 +27,15 @@ from ledger13710.domain.types import (
     known_values,
 )
 
-ReminderKind = Literal["before-due", "overdue", "urge"]
+
+class ReminderKind(enum.StrEnum):
+    """Why a reminder is sent. On the wire ``kind`` stays a ``str`` listing these values."""
+
+    BEFORE_DUE = "before-due"  # the clock's reminder window opened
+    OVERDUE = "overdue"  # the clock is past due (repeated every ``overdue_repeat_s``)
+    URGE = "urge"  # a supervisor's 催办, in their own words
+
+
 #: ``DeliveryReported.status``: what the gateway's receipt says.
 DeliveryStatus = Literal[
     "delivered", "undeliverable", "expired", "rejected", "deleted", "accepted", "unknown"
@@ -62,7 +71,7 @@ class ReminderEvent(Fact[_ReminderId, _ReminderVersion], frozen=True, kw_only=Tr
     item_id: Annotated[UUID, described("the item reminded of")]
     number: ItemNumber
     clock: Annotated[str, clock_names("the clock reminded of")]
-    kind: Annotated[str, known_values("why it is sent", get_args(ReminderKind))]
+    kind: Annotated[str, known_values("why it is sent", ReminderKind)]
     occurrence: Annotated[int, described("which reminder of this kind for the clock (1, 2, …)")]
 
 
