@@ -137,7 +137,7 @@ class ReminderEngine:
         while not stop.is_set():
             try:
                 await run_sync(self.tick)
-            except Exception as e:
+            except Exception as e:  # one bad tick (a locked store, say) must not stop reminders
                 log.error("reminder_tick_failed", node=self.app.node_id, error=repr(e))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), interval_s)
