@@ -105,7 +105,10 @@ class ReplicaAuditStore:
             "SELECT last_seq, count, blocked FROM replica_positions WHERE origin = ?",
             (self.origin,),
         ).fetchone()
-        return (0, 0, "") if row is None else (int(row[0]), int(row[1]), str(row[2]))
+        if row is None:
+            return 0, 0, ""
+        last_seq, count, blocked = row
+        return int(last_seq), int(count), str(blocked)
 
     def pinned_key(self) -> tuple[str, str]:
         """The origin's first key as the parent pinned it, and how ("configured" or "first use
