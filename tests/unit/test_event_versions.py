@@ -12,6 +12,7 @@ import pytest
 
 from ledger13710.contract import compat as schemas_compat
 from ledger13710.contract import schemas as schemas_gen
+from ledger13710.domain.events import Fact
 from ledger13710.domain.upcasting import UPCASTERS, decode_any
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
@@ -171,3 +172,12 @@ def test_documenting_what_was_always_written_is_not_a_change() -> None:
     ]
     nullable = [{"type": "string"}, {"type": "null"}]
     assert len(schemas_compat.breaking_changes(frozen, today(anyOf=nullable))) == 1
+
+
+@pytest.mark.parametrize("topic", sorted(schemas_gen.published_types()))
+def test_every_published_fact_starts_with_the_aggregate_fields(topic: str) -> None:
+    """Each published topic is a ``Fact``: aggregate id, version and time come first."""
+    cls = TYPES[topic]
+    assert issubclass(cls, Fact)
+    expected = ("originator_id", "originator_version", "timestamp")
+    assert expected == cls.__struct_fields__[:3]

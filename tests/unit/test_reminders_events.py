@@ -58,3 +58,14 @@ def test_reminder_ids_are_deterministic_per_occurrence() -> None:
     assert first == rev.reminder_id(item, "resolve", "overdue", 1)
     assert first != rev.reminder_id(item, "resolve", "overdue", 2)
     assert rev.idempotency_key(first, "c1") == f"{first.hex}-c1"
+
+
+def test_reminder_kind_values_are_what_the_schema_lists() -> None:
+    """``kind`` stays a ``str`` on the wire; its schema lists exactly the ReminderKind values."""
+    schema = msgspec.json.schema(rev.ReminderPlanned)
+    kind = schema["$defs"]["ReminderPlanned"]["properties"]["kind"]
+    assert {
+        "type": "string",
+        "description": "why it is sent",
+        "enum": list(rev.ReminderKind),
+    } == kind

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time
 
 from ledger13710.domain.policy import QuietHours
+from ledger13710.domain.reminder_events import ReminderKind
 from ledger13710.domain.types import SHANGHAI
 from ledger13710.reminders import sms
 from ledger13710.reminders.gateways.smpp import encode_parts
@@ -66,15 +67,15 @@ def test_quiet_hours_shift_to_morning_or_evening() -> None:
     night = datetime(2016, 10, 26, 23, 59, 59, tzinfo=SHANGHAI)
     due = datetime(2016, 10, 27, 23, 59, 59, tzinfo=SHANGHAI)
     assert (night.replace(day=27, hour=7, minute=0, second=0), "morning") == shift_quiet(
-        QUIET, night, due, "before-due"
+        QUIET, night, due, ReminderKind.BEFORE_DUE
     )
     late = datetime(2016, 10, 20, 22, 59, 59, tzinfo=SHANGHAI)
     assert (late.replace(hour=21, minute=59, second=0), "evening") == shift_quiet(
-        QUIET, late, DUE, "before-due"
+        QUIET, late, DUE, ReminderKind.BEFORE_DUE
     )
     noon = datetime(2016, 10, 20, 12, 0, tzinfo=SHANGHAI)
-    assert (noon, "") == shift_quiet(QUIET, noon, DUE, "before-due")
-    assert (night, "") == shift_quiet(QuietHours(), night, due, "urge")
+    assert (noon, "") == shift_quiet(QUIET, noon, DUE, ReminderKind.BEFORE_DUE)
+    assert (night, "") == shift_quiet(QuietHours(), night, due, ReminderKind.URGE)
 
 
 def test_overdue_occurrences() -> None:

@@ -124,10 +124,10 @@ def verify_evidence(
         sha = att.sha256
         if sha not in checked:
             checked[sha] = files.check(sha)
-        erasure = erased.get(sha)
+        erased_at, by = erased.get(sha, (0, ""))  # positions start at 1
         decision = ""
-        if erasure is not None and erasure[0] > last_named[sha]:
-            decision = erasure[1]
+        if erased_at > last_named[sha]:
+            decision = by
             found = Found.ERASED if checked[sha] is Status.MISSING else Found.NOT_ERASED
         elif replica and checked[sha] is Status.MISSING:
             found = Found.NOT_YET

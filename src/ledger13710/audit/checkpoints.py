@@ -76,12 +76,12 @@ class LogTree:
 def key_in_force(node: Node, store: AuditStore, seq: int) -> str:
     """The node's public key in force at position ``seq`` (its key history is in its log)."""
     rotations = store.originator_rows(keys_id(node.id))
-    before = [r for r in rotations if r[0] <= seq]
+    before = [r for r in rotations if r.seq <= seq]
     if before:
-        last: KeyRotated = decode_event(before[-1][1], before[-1][4])
+        last: KeyRotated = decode_event(before[-1].topic, before[-1].state)
         return last.new_public_key
     if rotations:
-        first: KeyRotated = decode_event(rotations[0][1], rotations[0][4])
+        first: KeyRotated = decode_event(rotations[0].topic, rotations[0].state)
         return first.old_public_key
     return node.config.node.public_key
 

@@ -21,7 +21,8 @@ from hashlib import sha256
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from ledger13710.audit.store import _BATCH, _HYPHENATED, JoinedRow, SQLiteAuditStore, log_row
+from ledger13710.audit.rows import ChainLink, JoinedRow, LogEntry
+from ledger13710.audit.store import _BATCH, _HYPHENATED, SQLiteAuditStore, log_row
 from ledger13710.gcpause import gc_paused
 from ledger13710.log.chain import GENESIS, as_read
 from ledger13710.log.merkle import CompactRange
@@ -142,11 +143,14 @@ def scan(
         with gc_paused():
             out, matched = _scan(db, origin, chunk, stops, rotation, where, bounds, [])
         if matched != count:  # chain rows whose record is gone: merge them in, scan again
-            orphans = db.execute(
-                "SELECT * FROM chain WHERE seq NOT IN (SELECT rowid FROM stored_events) AND "
-                f"{where.replace('e.rowid', 'seq')} ORDER BY seq",
-                bounds,
-            ).fetchall()
+            orphans = [
+                ChainLink._make(r)
+                for r in db.execute(
+                    "SELECT * FROM chain WHERE seq NOT IN (SELECT rowid FROM stored_events) AND "
+                    f"{where.replace('e.rowid', 'seq')} ORDER BY seq",
+                    bounds,
+                )
+            ]
             out, _ = _scan(db, origin, chunk, stops, rotation, where, bounds, orphans)
         return out
     finally:
@@ -161,7 +165,7 @@ def _scan(
     rotation: str,
     where: str,
     bounds: tuple[int, ...],
-    orphans: list[Any],
+    orphans: list[ChainLink],
 ) -> tuple[list[Run | JoinedRow], int]:
     out: list[Run | JoinedRow] = []
     leaves: list[bytes] = []
@@ -189,12 +193,12 @@ def _scan(
     append = leaves.append
     while batch := cursor.fetchmany(_BATCH):
         for seq, topic, oid, version, state, cprev, crh, cch in batch:
-            if orphans and orphans[0][0] < seq:
+            if orphans and orphans[0].seq < seq:
                 flush()
-                while orphans and orphans[0][0] < seq:
-                    orphan = as_read(orphans.pop(0))
-                    out.append((orphan[0], None, orphan))
-                    size, prev_seq, prev_hash = size + 1, orphan[0], orphan[3]
+                while orphans and orphans[0].seq < seq:
+                    orphan = ChainLink._make(as_read(orphans.pop(0)))
+                    out.append(JoinedRow(orphan.seq, None, orphan))
+                    size, prev_seq, prev_hash = size + 1, orphan.seq, orphan.chain_hash
             if oid != last_oid or topic != last_topic:  # (a str equals only a str)
                 last_oid, last_topic = oid, topic
                 normal = oid.__class__ is str and len(oid) == 32 and oid.isalnum()
@@ -206,7 +210,9 @@ def _scan(
                     )
             if cprev is None:  # the chain has no row here (its columns are NOT NULL)
                 flush()
-                out.append((seq, _log_row(db, seq, topic, oid, version, state, normal), None))
+                out.append(
+                    JoinedRow(seq, _log_row(db, seq, topic, oid, version, state, normal), None)
+                )
                 continue
             matched += 1
             if cprev == prev_seq and fast and state.__class__ is bytes and size + 1 not in stops:
@@ -219,17 +225,17 @@ def _scan(
                     continue
             flush()
             e = _log_row(db, seq, topic, oid, version, state, normal)
-            c = as_read((seq, cprev, crh, cch))
-            out.append((seq, e, c))
-            size, prev_seq, prev_hash = size + 1, seq, c[3]
+            c = ChainLink._make(as_read((seq, cprev, crh, cch)))
+            out.append(JoinedRow(seq, e, c))
+            size, prev_seq, prev_hash = size + 1, seq, c.chain_hash
     flush()
-    out += [(orphan[0], None, orphan) for orphan in orphans]
+    out += [JoinedRow(orphan.seq, None, orphan) for orphan in orphans]
     return out, matched
 
 
 def _log_row(
     db: sqlite3.Connection, seq: int, topic: Any, oid: Any, version: Any, state: Any, normal: bool
-) -> Any:
+) -> LogEntry:
     """The row's log side as the store's own join reads it."""
     if normal:
         hyphenated = f"{oid[:8]}-{oid[8:12]}-{oid[12:16]}-{oid[16:20]}-{oid[20:]}"

@@ -31,7 +31,7 @@ class Replay:
 def _own(node_dir: Path, number: str) -> list[tuple[str, bytes]]:
     store = open_audit_store(node_dir)
     try:
-        return [(r[1], r[4]) for r in store.originator_rows(item_id(number))]
+        return [(r.topic, r.state) for r in store.originator_rows(item_id(number))]
     finally:
         store.close()
 

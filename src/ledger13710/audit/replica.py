@@ -20,10 +20,11 @@ from hashlib import sha256
 from pathlib import Path
 from uuid import UUID
 
-from ledger13710.audit.store import CP_COLUMNS, VERIFIED, Checkpoint, JoinedRow, checkpoint_of
+from ledger13710.audit.rows import ChainLink, JoinedRow, LogEntry
+from ledger13710.audit.store import CP_COLUMNS, VERIFIED, Checkpoint, checkpoint_of
 from ledger13710.audit.verify import Issue, Problem, Report, verify_log
 from ledger13710.domain.errors import InputError
-from ledger13710.log.chain import GENESIS, ChainRow, LogRow, as_bytes
+from ledger13710.log.chain import GENESIS, as_bytes
 
 
 class ReplicaAuditStore:
@@ -45,7 +46,7 @@ class ReplicaAuditStore:
             r[1] == "chain_hash" for r in self._db.execute("PRAGMA table_info(replica_events)")
         )
 
-    def _rows(self, after: int) -> Iterator[tuple[LogRow, ChainRow]]:
+    def _rows(self, after: int) -> Iterator[tuple[LogEntry, ChainLink]]:
         chain = "chain_hash" if self._has_chain else "''"
         cursor = self._db.execute(
             "SELECT seq, prev, topic, originator_id, originator_version, state, hash, "
@@ -61,28 +62,31 @@ class ReplicaAuditStore:
                 self.legacy += 1
                 link = sha256(prev_chain + digest).digest()
             prev_chain = link
-            yield (seq, topic, oid, version, as_bytes(state)), (seq, prev, digest, link)
+            yield (
+                LogEntry(seq, topic, oid, version, as_bytes(state)),
+                ChainLink(seq, prev, digest, link),
+            )
 
-    def log_rows(self, after: int = 0) -> Iterator[LogRow]:
+    def log_rows(self, after: int = 0) -> Iterator[LogEntry]:
         """The replicated records after position ``after``, in order."""
         return (e for e, _ in self._rows(after))
 
-    def chain_rows(self, after: int = 0) -> Iterator[ChainRow]:
+    def chain_rows(self, after: int = 0) -> Iterator[ChainLink]:
         """The replicated chain after position ``after``, in order."""
         return (c for _, c in self._rows(after))
 
     def joined_rows(self) -> Iterator[JoinedRow]:
         """Records and their chain rows, by position (a replica holds both together)."""
-        return ((e[0], e, c) for e, c in self._rows(0))
+        return (JoinedRow(e.seq, e, c) for e, c in self._rows(0))
 
-    def originator_rows(self, originator_id: UUID) -> list[LogRow]:
+    def originator_rows(self, originator_id: UUID) -> list[LogEntry]:
         """One aggregate's replicated records, in order."""
         rows = self._db.execute(
             "SELECT seq, topic, originator_id, originator_version, state FROM replica_events "
             "WHERE origin = ? AND originator_id = ? ORDER BY originator_version",
             (self.origin, str(originator_id)),
         ).fetchall()
-        return [(r[0], r[1], r[2], r[3], as_bytes(r[4])) for r in rows]
+        return [LogEntry(seq, t, oid, v, as_bytes(s)) for seq, t, oid, v, s in rows]
 
     def checkpoints(self) -> list[Checkpoint]:
         """The origin's checkpoints this node verified, smallest first."""
@@ -101,7 +105,10 @@ class ReplicaAuditStore:
             "SELECT last_seq, count, blocked FROM replica_positions WHERE origin = ?",
             (self.origin,),
         ).fetchone()
-        return (0, 0, "") if row is None else (int(row[0]), int(row[1]), str(row[2]))
+        if row is None:
+            return 0, 0, ""
+        last_seq, count, blocked = row
+        return int(last_seq), int(count), str(blocked)
 
     def pinned_key(self) -> tuple[str, str]:
         """The origin's first key as the parent pinned it, and how ("configured" or "first use

@@ -60,7 +60,9 @@ def _item_section(store: AuditStore, item: ItemState, covered_upto: int) -> list
         e = decode_event(topic, state)
         fields = event_fields(e)
         link = next(store.chain_rows(after=seq - 1), None)
-        rh = link[2].hex()[:16] if link is not None and link[0] == seq else "(not chained)"
+        rh = (
+            link.record_hash.hex()[:16] if link is not None and link.seq == seq else "(not chained)"
+        )
         lines.append(
             f"<tr><td>{seq}</td><td>{escape(topic.split('.')[2])}</td>"
             f"<td>{e.timestamp.isoformat()}</td><td>{escape(str(fields.get('actor', '')))}</td>"

@@ -16,17 +16,15 @@ from uuid import UUID
 import msgspec
 
 from ledger13710.application.ledger import LedgerApp
+from ledger13710.audit.rows import ChainLink, JoinedRow, LogEntry
 from ledger13710.config.node import NodeConfig, load_node_config
 from ledger13710.config.store import store_env
 from ledger13710.domain.errors import ConfigError, InputError
-from ledger13710.log.chain import ChainRow, LogRow
 
 #: SQLite rows fetched at a time (larger batches fall out of the CPU caches: 20,000 cost 40%
 #: more per row); PostgreSQL's named cursors fetch more per round trip.
 _BATCH = 1000
 _PG_BATCH = 20_000
-#: One position of the merged log and chain (either side may be absent at a position).
-JoinedRow = tuple[int, LogRow | None, ChainRow | None]
 _HYPHENATED = (
     "substr(e.originator_id, 1, 8) || '-' || substr(e.originator_id, 9, 4) || '-' || "
     "substr(e.originator_id, 13, 4) || '-' || substr(e.originator_id, 17, 4) || '-' || "
@@ -63,11 +61,11 @@ class AuditStore(Protocol):
 
     origin: str
 
-    def log_rows(self, after: int = 0) -> Iterator[LogRow]:
+    def log_rows(self, after: int = 0) -> Iterator[LogEntry]:
         """The log's records after position ``after``, in order."""
         ...
 
-    def chain_rows(self, after: int = 0) -> Iterator[ChainRow]:
+    def chain_rows(self, after: int = 0) -> Iterator[ChainLink]:
         """The chain's rows after position ``after``, in order."""
         ...
 
@@ -75,7 +73,7 @@ class AuditStore(Protocol):
         """Log and chain merged by position: ``(seq, log row or None, chain row or None)``."""
         ...
 
-    def originator_rows(self, originator_id: UUID) -> list[LogRow]:
+    def originator_rows(self, originator_id: UUID) -> list[LogEntry]:
         """One aggregate's records, in order."""
         ...
 
@@ -92,28 +90,28 @@ class AuditStore(Protocol):
         ...
 
 
-def merge(log: Iterator[LogRow], chain: Iterator[ChainRow]) -> Iterator[JoinedRow]:
-    """Merge two position-ordered streams into :data:`JoinedRow` s."""
+def merge(log: Iterator[LogEntry], chain: Iterator[ChainLink]) -> Iterator[JoinedRow]:
+    """Merge two position-ordered streams into :class:`JoinedRow` s."""
     e, c = next(log, None), next(chain, None)
     while e is not None or c is not None:
-        if c is None or (e is not None and e[0] < c[0]):
+        if c is None or (e is not None and e.seq < c.seq):
             assert e is not None
-            yield e[0], e, None
+            yield JoinedRow(e.seq, e, None)
             e = next(log, None)
-        elif e is None or c[0] < e[0]:
-            yield c[0], None, c
+        elif e is None or c.seq < e.seq:
+            yield JoinedRow(c.seq, None, c)
             c = next(chain, None)
         else:
-            yield e[0], e, c
+            yield JoinedRow(e.seq, e, c)
             e, c = next(log, None), next(chain, None)
 
 
-def log_row(seq: int, topic: Any, oid: Any, version: Any, state: Any) -> LogRow:
+def log_row(seq: int, topic: Any, oid: Any, version: Any, state: Any) -> LogEntry:
     """A joined row's log side as read (``oid`` hyphenated by SQLite): a column rewritten with
     another type is hashed as what is there."""
     if state.__class__ is not bytes or len(oid) != 36:
-        return seq, str(topic), str(oid), version, str(state).encode()
-    return seq, topic, oid, version, state
+        return LogEntry(seq, str(topic), str(oid), version, str(state).encode())
+    return LogEntry(seq, topic, oid, version, state)
 
 
 def _hyphenated(h: str) -> str:
@@ -127,9 +125,10 @@ CP_COLUMNS = "tree_size, last_seq, root_hash, chain_hash, timestamp, public_key,
 
 
 def _checkpoint(origin: str, row: Any) -> Checkpoint:
+    size, last_seq, root, chain, stamp, key, signature = row  # the CP_COLUMNS
     return Checkpoint(
-        origin=origin, tree_size=row[0], last_seq=row[1], root_hash=row[2], chain_hash=row[3],
-        timestamp=row[4], public_key=row[5], signature=row[6],
+        origin=origin, tree_size=size, last_seq=last_seq, root_hash=root, chain_hash=chain,
+        timestamp=stamp, public_key=key, signature=signature,
     )  # fmt: skip
 
 
@@ -151,7 +150,7 @@ class SQLiteAuditStore:
         """The connection (and, read-only, the snapshot) the store reads through."""
         return self._db
 
-    def log_rows(self, after: int = 0) -> Iterator[LogRow]:
+    def log_rows(self, after: int = 0) -> Iterator[LogEntry]:
         """The log's records after position ``after``, in order."""
         h = _hyphenated
         cursor = self._db.execute(
@@ -162,16 +161,20 @@ class SQLiteAuditStore:
         while batch := cursor.fetchmany(_BATCH):
             for seq, topic, oid, version, state in batch:
                 if state.__class__ is bytes and oid.__class__ is str:
-                    yield seq, topic, h(oid), version, state
+                    yield LogEntry(seq, topic, h(oid), version, state)
                 else:  # a column rewritten with another type: hash what is there
-                    yield seq, str(topic), str(oid), version, str(state).encode()
+                    yield LogEntry(seq, str(topic), str(oid), version, str(state).encode())
 
     def joined_rows(self) -> Iterator[JoinedRow]:
         """Log and chain merged by position, in one pass of a join (chain rows whose event is
         gone are few: they come from a separate anti-join)."""
-        orphans = self._db.execute(
-            "SELECT * FROM chain WHERE seq NOT IN (SELECT rowid FROM stored_events) ORDER BY seq"
-        ).fetchall()
+        orphans = [
+            ChainLink._make(r)
+            for r in self._db.execute(
+                "SELECT * FROM chain WHERE seq NOT IN (SELECT rowid FROM stored_events) "
+                "ORDER BY seq"
+            )
+        ]
         cursor = self._db.execute(
             f"SELECT e.rowid, e.topic, {_HYPHENATED}, e.originator_version, e.state, "
             "c.seq, c.prev_seq, c.record_hash, c.chain_hash "
@@ -179,28 +182,29 @@ class SQLiteAuditStore:
         )
         while batch := cursor.fetchmany(_BATCH):
             for seq, topic, oid, version, state, cseq, prev, rh, ch in batch:
-                while orphans and orphans[0][0] < seq:
+                while orphans and orphans[0].seq < seq:
                     orphan = orphans.pop(0)
-                    yield orphan[0], None, orphan
+                    yield JoinedRow(orphan.seq, None, orphan)
                 row = log_row(seq, topic, oid, version, state)
-                yield seq, row, None if cseq is None else (cseq, prev, rh, ch)
+                link = None if cseq is None else ChainLink(cseq, prev, rh, ch)
+                yield JoinedRow(seq, row, link)
         for orphan in orphans:
-            yield orphan[0], None, orphan
+            yield JoinedRow(orphan.seq, None, orphan)
 
-    def chain_rows(self, after: int = 0) -> Iterator[ChainRow]:
+    def chain_rows(self, after: int = 0) -> Iterator[ChainLink]:
         """The chain's rows after position ``after``, in order."""
         cursor = self._db.execute("SELECT * FROM chain WHERE seq > ? ORDER BY seq", (after,))
         while batch := cursor.fetchmany(_BATCH):
-            yield from batch
+            yield from map(ChainLink._make, batch)
 
-    def originator_rows(self, originator_id: UUID) -> list[LogRow]:
+    def originator_rows(self, originator_id: UUID) -> list[LogEntry]:
         """One aggregate's records, in order."""
         rows = self._db.execute(
             "SELECT rowid, topic, originator_id, originator_version, state FROM stored_events "
             "WHERE originator_id = ? ORDER BY originator_version",
             (originator_id.hex,),
         ).fetchall()
-        return [(r[0], r[1], _hyphenated(r[2]), r[3], r[4]) for r in rows]
+        return [LogEntry(seq, t, _hyphenated(oid), v, s) for seq, t, oid, v, s in rows]
 
     def checkpoints(self) -> list[Checkpoint]:
         """Every checkpoint, oldest first."""
@@ -244,33 +248,33 @@ class PostgresAuditStore:
             cur.execute(sql, params)
             yield from cur
 
-    def log_rows(self, after: int = 0) -> Iterator[LogRow]:
+    def log_rows(self, after: int = 0) -> Iterator[LogEntry]:
         """The log's records after position ``after``, in order."""
         sql = (
             "SELECT notification_id, topic, originator_id, originator_version, state "
             f"FROM {self._events} WHERE notification_id > %s ORDER BY notification_id"
         )
         for seq, topic, oid, version, state in self._iter(sql, (after,)):
-            yield seq, topic, str(oid), version, bytes(state)
+            yield LogEntry(seq, topic, str(oid), version, bytes(state))
 
     def joined_rows(self) -> Iterator[JoinedRow]:
         """Log and chain merged by position."""
         return merge(self.log_rows(), self.chain_rows())
 
-    def chain_rows(self, after: int = 0) -> Iterator[ChainRow]:
+    def chain_rows(self, after: int = 0) -> Iterator[ChainLink]:
         """The chain's rows after position ``after``, in order."""
         sql = f"SELECT * FROM {self._s}.chain WHERE seq > %s ORDER BY seq"
         for seq, prev, rh, ch in self._iter(sql, (after,)):
-            yield seq, prev, bytes(rh), bytes(ch)
+            yield ChainLink(seq, prev, bytes(rh), bytes(ch))
 
-    def originator_rows(self, originator_id: UUID) -> list[LogRow]:
+    def originator_rows(self, originator_id: UUID) -> list[LogEntry]:
         """One aggregate's records, in order."""
         rows = self._db.execute(
             "SELECT notification_id, topic, originator_id, originator_version, state "
             f"FROM {self._events} WHERE originator_id = %s ORDER BY originator_version",
             (originator_id,),
         ).fetchall()
-        return [(r[0], r[1], str(r[2]), r[3], bytes(r[4])) for r in rows]
+        return [LogEntry(seq, t, str(oid), v, bytes(s)) for seq, t, oid, v, s in rows]
 
     def checkpoints(self) -> list[Checkpoint]:
         """Every checkpoint, oldest first."""

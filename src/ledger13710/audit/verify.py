@@ -17,9 +17,10 @@ from hashlib import sha256
 from ledger13710.application.mapper import decode_event
 from ledger13710.audit.keys import rotation_ok, signature_ok
 from ledger13710.audit.parallel import MIN_PARALLEL, Run, extend, items
-from ledger13710.audit.store import AuditStore, Checkpoint, JoinedRow, SQLiteAuditStore
+from ledger13710.audit.rows import ChainLink, JoinedRow, LogEntry
+from ledger13710.audit.store import AuditStore, Checkpoint, SQLiteAuditStore
 from ledger13710.domain.key_events import KeyRotated, keys_id
-from ledger13710.log.chain import GENESIS, ChainRow, LogRow, as_read
+from ledger13710.log.chain import GENESIS, as_read
 from ledger13710.log.merkle import CompactRange
 from ledger13710.log.record import record_digest
 
@@ -106,7 +107,7 @@ class _Keys:
 def _genesis_key(store: AuditStore, anchors: Sequence[str], checkpoints: list[Checkpoint]) -> str:
     rotations = store.originator_rows(keys_id(store.origin))
     if rotations:
-        first: KeyRotated = decode_event(rotations[0][1], rotations[0][4])
+        first: KeyRotated = decode_event(rotations[0].topic, rotations[0].state)
         return first.old_public_key
     # No rotation on record: start from the key of the first checkpoint. Whether that key is
     # trusted is checked at the end (the anchors must appear in the key history), so a log
@@ -142,7 +143,7 @@ def verify_log(
     pending = [*checkpoints]
     compact = CompactRange()
     prev_seq, prev_hash, rotation = 0, GENESIS, KeyRotated.TOPIC
-    changed: dict[int, tuple[LogRow, ChainRow]] = {}
+    changed: dict[int, tuple[LogEntry, ChainLink]] = {}
     next_size = pending[0].tree_size if pending else 0
     for row in _rows(store, checkpoints, processes, min_parallel):
         if isinstance(row, Run):  # intact records, already checked by the scan
@@ -151,16 +152,16 @@ def verify_log(
             continue
         seq, e, c = row
         # Fast path: an intact record of an intact chain, not at a checkpoint or a rotation.
-        if e is not None and c is not None and c[1] == prev_seq and e[1] != rotation:
-            leaf = record_digest(origin, seq, prev_seq, e[1], e[2], e[3], e[4])
+        if e is not None and c is not None and c.prev_seq == prev_seq and e.topic != rotation:
+            leaf = _leaf(origin, seq, prev_seq, e)
             if (
-                leaf == c[2]
-                and sha256(prev_hash + leaf).digest() == c[3]
+                leaf == c.record_hash
+                and sha256(prev_hash + leaf).digest() == c.chain_hash
                 and compact.size + 1 != next_size
             ):
                 compact.append(sha256(b"\x00" + leaf).digest())
                 report.records += 1
-                prev_seq, prev_hash = seq, c[3]
+                prev_seq, prev_hash = seq, c.chain_hash
                 continue
         if c is None:
             issues.append(
@@ -172,23 +173,23 @@ def verify_log(
             )
             continue
         report.records += 1
-        cseq, cprev, crh, cch = c = as_read(c)
+        c = ChainLink._make(as_read(c))
         issues += _link_issues(seq, c, prev_seq, prev_hash)
-        leaf = crh
+        leaf = c.record_hash
         if e is None:
             issues.append(Issue(seq, Problem.MISSING, "in the chain but deleted from the log"))
         else:
-            leaf = record_digest(origin, seq, cprev, *e[1:])
-            if leaf != crh:
+            leaf = _leaf(origin, seq, c.prev_seq, e)
+            if leaf != c.record_hash:
                 changed[seq] = (e, c)
-            elif e[1] == rotation:
+            elif e.topic == rotation:
                 report.rotations += 1
-                problem = keys.rotate(decode_event(e[1], e[4]))
+                problem = keys.rotate(decode_event(e.topic, e.state))
                 issues += [Issue(seq, Problem.BAD_SIGNATURE, problem)] if problem else []
         compact.append(sha256(b"\x00" + leaf).digest())
-        prev_seq, prev_hash = cseq, cch
+        prev_seq, prev_hash = c.seq, c.chain_hash
         while pending and pending[0].tree_size == compact.size:
-            _check_checkpoint(pending.pop(0), compact, seq, cch, keys.current, issues)
+            _check_checkpoint(pending.pop(0), compact, seq, c.chain_hash, keys.current, issues)
             report.checkpoints, next_size = (
                 report.checkpoints + 1,
                 pending[0].tree_size if pending else 0,
@@ -227,9 +228,16 @@ def _rows(
     return items(store, stops, KeyRotated.TOPIC, processes=processes, min_parallel=min_parallel)
 
 
-def _link_issues(seq: int, c: ChainRow, prev_seq: int, prev_hash: bytes) -> list[Issue]:
+def _leaf(origin: str, seq: int, prev_seq: int, e: LogEntry) -> bytes:
+    """The record hash of ``e`` at ``seq`` linked back to ``prev_seq``."""
+    return record_digest(
+        origin, seq, prev_seq, e.topic, e.originator_id, e.originator_version, e.state
+    )
+
+
+def _link_issues(seq: int, c: ChainLink, prev_seq: int, prev_hash: bytes) -> list[Issue]:
     """Problems with a chain row's back-link and chain hash, given the row before it."""
-    _, cprev, crh, cch = c
+    cprev = c.prev_seq
     if cprev.__class__ is not int:
         return [Issue(seq, Problem.CHAIN, f"back-link {cprev!r} is not a position")]
     if cprev > prev_seq:
@@ -242,7 +250,7 @@ def _link_issues(seq: int, c: ChainRow, prev_seq: int, prev_hash: bytes) -> list
                 f"record {seq} links back to {cprev}: {prev_seq} was put in between",
             )
         ]
-    if sha256(prev_hash + crh).digest() != cch:
+    if sha256(prev_hash + c.record_hash).digest() != c.chain_hash:
         return [
             Issue(
                 seq,
@@ -282,7 +290,7 @@ def _check_checkpoint(
         )
 
 
-def _classify_changed(origin: str, changed: dict[int, tuple[LogRow, ChainRow]]) -> list[Issue]:
+def _classify_changed(origin: str, changed: dict[int, tuple[LogEntry, ChainLink]]) -> list[Issue]:
     """A changed record whose content hashes right at another changed position was moved."""
     out = []
     for seq, (e, _) in changed.items():
@@ -290,7 +298,7 @@ def _classify_changed(origin: str, changed: dict[int, tuple[LogRow, ChainRow]]) 
             (
                 other
                 for other, (_, c) in changed.items()
-                if other != seq and record_digest(origin, other, c[1], *e[1:]) == c[2]
+                if other != seq and _leaf(origin, other, c.prev_seq, e) == c.record_hash
             ),
             None,
         )

@@ -12,7 +12,7 @@ from the old one; the old topic stays decodable forever.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any, ClassVar, Literal, TypeVar, get_args
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar, get_args
 from uuid import UUID
 
 import msgspec
@@ -37,14 +37,34 @@ ReturnStage = Literal["feedback", "resolution"]
 PartAction = Literal["return", "close-out", "extend-approve", "extend-deny", "urge", "cancel"]
 
 
-class ItemEvent(msgspec.Struct, frozen=True, kw_only=True):
-    """Fields every item event has."""
+#: A fact family's aggregate id and version types: a ``UUID`` and an ``int`` annotated with what
+#: they are for that family (the item, the reminder, the node's key history).
+AggregateId = TypeVar("AggregateId", bound=UUID)
+AggregateVersion = TypeVar("AggregateVersion", bound=int)
+
+
+class Fact(msgspec.Struct, Generic[AggregateId, AggregateVersion], frozen=True, kw_only=True):
+    """Fields every recorded fact has, first on the wire: its aggregate, version and time.
+
+    A family (item, reminder, key rotation) subclasses ``Fact[its id, its version]``. The type
+    arguments carry each family's own schema description of the two aggregate fields, so the
+    fields are written once here while every published schema stays as it was.
+    """
 
     TOPIC: ClassVar[str] = ""
 
-    originator_id: Annotated[UUID, described("the item (aggregate) id")]
-    originator_version: Annotated[int, described("the item version this event makes (1, 2, …)")]
+    originator_id: AggregateId
+    originator_version: AggregateVersion
     timestamp: Annotated[Instant, described("when it happened")]
+
+
+ItemId = Annotated[UUID, described("the item (aggregate) id")]
+ItemVersion = Annotated[int, described("the item version this event makes (1, 2, …)")]
+
+
+class ItemEvent(Fact[ItemId, ItemVersion], frozen=True, kw_only=True):
+    """Fields every item event has: who acted, for which unit."""
+
     actor: Annotated[ContactId, described("who acted: a contact id, never a name")]
     unit: Annotated[UnitId, described("the unit the actor acted for")]
 

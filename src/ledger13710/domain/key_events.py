@@ -7,28 +7,23 @@ signing itself (keys on disk, Ed25519) is ``audit/keys.py``; here is only what i
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+from typing import Annotated
 from uuid import UUID, uuid5
 
-import msgspec
-
-from ledger13710.domain.events import event
+from ledger13710.domain.events import Fact, event
 from ledger13710.domain.item import ITEM_NAMESPACE
-from ledger13710.domain.types import Instant, described
+from ledger13710.domain.types import described
 
 #: What both keys of a rotation sign, as the schema describes it (see rotation_message).
 _MESSAGE = r"'ledger13710 key rotation v1\n<node>\n<version>\n<old key>\n<new key>\n' (UTF-8)"
+_KeysId = Annotated[UUID, described("the node's key history id")]
+_Rotation = Annotated[int, described("the rotation's number (1, 2, …)")]
 
 
 @event("KeyRotated", kind="audit")
-class KeyRotated(msgspec.Struct, frozen=True, kw_only=True):
+class KeyRotated(Fact[_KeysId, _Rotation], frozen=True, kw_only=True):
     """The node's signing key changes from ``old_public_key`` to ``new_public_key``."""
 
-    TOPIC: ClassVar[str] = ""
-
-    originator_id: Annotated[UUID, described("the node's key history id")]
-    originator_version: Annotated[int, described("the rotation's number (1, 2, …)")]
-    timestamp: Annotated[Instant, described("when it happened")]
     node: Annotated[str, described("the node whose key changes")]
     old_public_key: Annotated[str, described("hex Ed25519 key in force until now")]
     new_public_key: Annotated[str, described("hex Ed25519 key in force from now")]

@@ -169,22 +169,7 @@ class Policy(msgspec.Struct, frozen=True, kw_only=True):
         self, clock: Clock, started_at: datetime, severity: Severity, calendar: WorkCalendar
     ) -> Deadline:
         """The deadline of standing clock ``clock`` started at ``started_at``."""
-        start = _local(started_at, "started_at")
-        rule = self.rule(clock, severity)
-        due = self.due_date(rule, start.date(), calendar)
-        return Deadline(
-            clock=clock.value,
-            started_at=start,
-            due_at=end_of_day(due),
-            remind_before_s=rule.remind_before_s,
-            policy_version=self.version,
-            calendar_version=calendar.version,
-            day_basis=self.day_basis,
-            calendar_fallback=(
-                self.day_basis == "working"
-                and bool(calendar.fallback_years_between(start.date(), due))
-            ),
-        )
+        return self._ruled(clock.value, self.rule(clock, severity), started_at, calendar)
 
     def review_deadline(
         self, clock: str, started_at: datetime, calendar: WorkCalendar
@@ -193,13 +178,19 @@ class Policy(msgspec.Struct, frozen=True, kw_only=True):
         policy does not time reviews."""
         if self.review is None:
             return None
+        return self._ruled(clock, self.review, started_at, calendar)
+
+    def _ruled(
+        self, clock: str, rule: Rule, started_at: datetime, calendar: WorkCalendar
+    ) -> Deadline:
+        """The deadline ``rule`` gives clock ``clock`` started at ``started_at``."""
         start = _local(started_at, "started_at")
-        due = self.due_date(self.review, start.date(), calendar)
+        due = self.due_date(rule, start.date(), calendar)
         return Deadline(
             clock=clock,
             started_at=start,
             due_at=end_of_day(due),
-            remind_before_s=self.review.remind_before_s,
+            remind_before_s=rule.remind_before_s,
             policy_version=self.version,
             calendar_version=calendar.version,
             day_basis=self.day_basis,

@@ -13,12 +13,11 @@ directory at send time. Topics are ``ledger13710.reminder.<Name>.v<N>``.
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal, get_args
+import enum
+from typing import Annotated, Literal, get_args
 from uuid import UUID, uuid5
 
-import msgspec
-
-from ledger13710.domain.events import event
+from ledger13710.domain.events import Fact, event
 from ledger13710.domain.types import (
     ContactId,
     Instant,
@@ -28,7 +27,15 @@ from ledger13710.domain.types import (
     known_values,
 )
 
-ReminderKind = Literal["before-due", "overdue", "urge"]
+
+class ReminderKind(enum.StrEnum):
+    """Why a reminder is sent. On the wire ``kind`` stays a ``str`` listing these values."""
+
+    BEFORE_DUE = "before-due"  # the clock's reminder window opened
+    OVERDUE = "overdue"  # the clock is past due (repeated every ``overdue_repeat_s``)
+    URGE = "urge"  # a supervisor's 催办, in their own words
+
+
 #: ``DeliveryReported.status``: what the gateway's receipt says.
 DeliveryStatus = Literal[
     "delivered", "undeliverable", "expired", "rejected", "deleted", "accepted", "unknown"
@@ -54,18 +61,17 @@ def idempotency_key(reminder: UUID, contact: str) -> str:
     return f"{reminder.hex}-{contact}"
 
 
-class ReminderEvent(msgspec.Struct, frozen=True, kw_only=True):
-    """Fields every reminder event has."""
+_ReminderId = Annotated[UUID, described("the reminder id (uuid5 of item, clock, kind, n)")]
+_ReminderVersion = Annotated[int, described("the reminder version this event makes")]
 
-    TOPIC: ClassVar[str] = ""
 
-    originator_id: Annotated[UUID, described("the reminder id (uuid5 of item, clock, kind, n)")]
-    originator_version: Annotated[int, described("the reminder version this event makes")]
-    timestamp: Annotated[Instant, described("when it happened")]
+class ReminderEvent(Fact[_ReminderId, _ReminderVersion], frozen=True, kw_only=True):
+    """Fields every reminder event has: what it reminds of, and why."""
+
     item_id: Annotated[UUID, described("the item reminded of")]
     number: ItemNumber
     clock: Annotated[str, clock_names("the clock reminded of")]
-    kind: Annotated[str, known_values("why it is sent", get_args(ReminderKind))]
+    kind: Annotated[str, known_values("why it is sent", ReminderKind)]
     occurrence: Annotated[int, described("which reminder of this kind for the clock (1, 2, …)")]
 
 

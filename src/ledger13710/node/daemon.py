@@ -252,7 +252,7 @@ class NodeProcess:
                 await part(nc, js)
             except asyncio.CancelledError:
                 raise
-            except Exception as e:
+            except Exception as e:  # any failure of a part: the node stays up and restarts it
                 if loop.time() - started > MAX_DELAY:
                     backoff.reset()  # it ran a good while: a new failure, not the same one
                 delay = backoff.next()
@@ -317,7 +317,7 @@ class NodeProcess:
             for m in msgs:
                 try:
                     await self._accept(m)
-                except Exception as e:
+                except Exception as e:  # unexpected (a locked store): naked, retried in order
                     log.warning("inbox_retry", node=self.id, msg_id=_msg_id(m), error=repr(e))
                     await m.nak(delay=1.0)
                     continue

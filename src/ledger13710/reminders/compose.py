@@ -12,6 +12,7 @@ from ledger13710.domain import reminder_events as rev
 from ledger13710.domain.directory import Contact, Directory
 from ledger13710.domain.errors import NotFoundError
 from ledger13710.domain.policy import Policy
+from ledger13710.domain.reminder_events import ReminderKind
 from ledger13710.domain.state import FINISHED, ItemState, is_review_clock
 from ledger13710.reminders import sms
 from ledger13710.reminders.index import DueRow
@@ -27,7 +28,7 @@ def wanted(row: DueRow, item: ItemState) -> bool:
     """Whether the item's recorded state still wants this reminder."""
     if item.state in FINISHED:
         return False
-    if row.kind == "urge":
+    if row.kind == ReminderKind.URGE:
         return True
     if is_review_clock(row.clock):
         review = item.reviews.get(row.clock)
@@ -49,7 +50,7 @@ def recipients(policy: Policy, row: DueRow, item: ItemState, directory: Director
     for uid in units:
         with contextlib.suppress(NotFoundError):
             found += directory.reminder_contacts(uid)
-    if review or (row.kind == "overdue" and policy.overdue_notify_raising_unit):
+    if review or (row.kind == ReminderKind.OVERDUE and policy.overdue_notify_raising_unit):
         with contextlib.suppress(NotFoundError):
             found += directory.supervisors(item.raising_unit)
     unique = {c.id: c for c in found if c.phone}

@@ -34,6 +34,7 @@ from ledger13710.application.ledger import LedgerApp
 from ledger13710.domain import reminder_events as rev
 from ledger13710.domain.clock import Clock
 from ledger13710.domain.directory import Directory
+from ledger13710.domain.reminder_events import ReminderKind
 from ledger13710.domain.state import ItemState
 from ledger13710.logging import get_logger
 from ledger13710.reminders import sms
@@ -136,7 +137,7 @@ class ReminderEngine:
         while not stop.is_set():
             try:
                 await run_sync(self.tick)
-            except Exception as e:
+            except Exception as e:  # one bad tick (a locked store, say) must not stop reminders
                 log.error("reminder_tick_failed", node=self.app.node_id, error=repr(e))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), interval_s)
@@ -193,14 +194,14 @@ class ReminderEngine:
     ) -> tuple[DueRow, ReminderRecord | None] | None:
         """Decide a row that has no record yet; None when it is dealt with (or postponed)."""
         repeat = self.policy.overdue_repeat_s
-        if row.kind == "overdue" and row.due_at is not None:
+        if row.kind == ReminderKind.OVERDUE and row.due_at is not None:
             latest = latest_overdue(row.due_at, now, repeat)
             if latest > row.occurrence:
                 self._skip(row, item, _superseded(row.occurrence, latest), rep)
                 new = self.index.planned(
                     row.item,
                     row.clock,
-                    "overdue",
+                    ReminderKind.OVERDUE,
                     latest,
                     overdue_at(row.due_at, latest, repeat),
                     row.due_at,
@@ -211,7 +212,7 @@ class ReminderEngine:
                 row = new
                 rid = rev.reminder_id(row.item, row.clock, row.kind, row.occurrence)
                 return row, self._record(rid)
-        if row.kind == "before-due" and row.due_at is not None and now >= row.due_at:
+        if row.kind == ReminderKind.BEFORE_DUE and row.due_at is not None and now >= row.due_at:
             self._skip(
                 row, item, "missed: the clock was already due; the overdue notice follows", rep
             )
@@ -219,7 +220,11 @@ class ReminderEngine:
             return None
         if in_quiet(self.policy.quiet_hours, now):
             morning = quiet_end(self.policy.quiet_hours, now)
-            if row.kind == "before-due" and row.due_at is not None and morning >= row.due_at:
+            if (
+                row.kind == ReminderKind.BEFORE_DUE
+                and row.due_at is not None
+                and morning >= row.due_at
+            ):
                 self._skip(row, item, "quiet hours last until after the due time", rep)
                 self.index.remove(row)
                 return None
@@ -259,13 +264,13 @@ class ReminderEngine:
 
     def _finish(self, row: DueRow) -> None:
         """Drop a done row; an overdue notice makes way for the next occurrence."""
-        if row.kind != "overdue" or row.due_at is None:
+        if row.kind != ReminderKind.OVERDUE or row.due_at is None:
             self.index.remove(row)
             return
         nxt = row.occurrence + 1
         at = overdue_at(row.due_at, nxt, self.policy.overdue_repeat_s)
         self.index.replace_row(
-            row, self.index.planned(row.item, row.clock, "overdue", nxt, at, row.due_at)
+            row, self.index.planned(row.item, row.clock, ReminderKind.OVERDUE, nxt, at, row.due_at)
         )
 
     def _skip(self, row: DueRow, item: ItemState, reason: str, rep: TickReport) -> None:

@@ -23,6 +23,7 @@ from uuid import UUID
 
 from ledger13710.domain import events as ev
 from ledger13710.domain.policy import Policy
+from ledger13710.domain.reminder_events import ReminderKind
 from ledger13710.domain.state import (
     PLAN_TARGET,
     REVIEW_FEEDBACK,
@@ -86,7 +87,7 @@ class DueRow:
 
     item: UUID
     clock: str
-    kind: str
+    kind: ReminderKind
     occurrence: int
     fire_at: datetime
     planned_at: datetime
@@ -204,7 +205,7 @@ class ReminderIndex:
         with self.transaction():
             self.delete(row)
 
-    def planned(self, item: UUID, clock: str, kind: str, occurrence: int,
+    def planned(self, item: UUID, clock: str, kind: ReminderKind, occurrence: int,
                 planned: datetime, due_at: datetime | None, note: str = "",
                 actor: str = "") -> DueRow:  # fmt: skip
         """A row for a reminder planned at ``planned``, moved out of quiet hours if need be."""
@@ -234,8 +235,9 @@ class ReminderIndex:
                 reopened = ("feedback",) if e.stage == "feedback" else ("resolve", PLAN_TARGET)
                 self._reopen(e.originator_id, reopened)
             case ev.Urged():
+                clock = f"urge-{e.originator_version}"
                 self.put(
-                    self.planned(e.originator_id, f"urge-{e.originator_version}", "urge", 1,
+                    self.planned(e.originator_id, clock, ReminderKind.URGE, 1,
                                  e.timestamp, None, e.message, e.actor)
                 )  # fmt: skip
             case ev.ClosedOut() | ev.Cancelled():
@@ -277,8 +279,12 @@ class ReminderIndex:
         repeat = self.policy.overdue_repeat_s
         if remind_before_s > 0:
             planned = before_due_at(due_at, remind_before_s)
-            self.put(self.planned(item, clock, "before-due", 1, planned, due_at))
-        self.put(self.planned(item, clock, "overdue", 1, overdue_at(due_at, 1, repeat), due_at))
+            self.put(self.planned(item, clock, ReminderKind.BEFORE_DUE, 1, planned, due_at))
+        self.put(
+            self.planned(
+                item, clock, ReminderKind.OVERDUE, 1, overdue_at(due_at, 1, repeat), due_at
+            )
+        )
 
     def _meet(self, item: UUID, clock: str) -> None:
         self.db.execute("UPDATE clocks SET met = 1 WHERE item = ? AND clock = ?", (item.hex, clock))
@@ -305,7 +311,9 @@ class ReminderIndex:
 
     def _drop_rows(self, item: UUID, clock: str | None = None) -> None:
         if clock is None:
-            self.db.execute("DELETE FROM due WHERE item = ? AND kind != 'urge'", (item.hex,))
+            self.db.execute(
+                "DELETE FROM due WHERE item = ? AND kind != ?", (item.hex, ReminderKind.URGE)
+            )
         else:
             self.db.execute("DELETE FROM due WHERE item = ? AND clock = ?", (item.hex, clock))
 
@@ -313,7 +321,7 @@ class ReminderIndex:
 def _row(r: tuple[str, str, str, int, int, int, int | None, str, str, str]) -> DueRow:
     item, clock, kind, occurrence, fire_at, planned_at, due_at, shift, note, actor = r
     return DueRow(
-        UUID(item), clock, kind, occurrence, from_us(fire_at), from_us(planned_at),
+        UUID(item), clock, ReminderKind(kind), occurrence, from_us(fire_at), from_us(planned_at),
         None if due_at is None else from_us(due_at), shift, note, actor,
     )  # fmt: skip
 

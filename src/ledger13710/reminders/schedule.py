@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from ledger13710.domain.policy import QuietHours
+from ledger13710.domain.reminder_events import ReminderKind
 from ledger13710.domain.types import SHANGHAI
 
 OVERDUE_GRACE = timedelta(seconds=1)
@@ -61,13 +62,13 @@ def _window_start(quiet: QuietHours, instant: datetime) -> datetime:
 
 
 def shift_quiet(
-    quiet: QuietHours, planned: datetime, due_at: datetime | None, kind: str
+    quiet: QuietHours, planned: datetime, due_at: datetime | None, kind: ReminderKind
 ) -> tuple[datetime, str]:
     """Where ``planned`` moves under quiet hours, and the recorded shift ("" when none)."""
     if not in_quiet(quiet, planned):
         return planned, ""
     morning = _window_end(quiet, planned)
-    if kind == "before-due" and due_at is not None and morning >= due_at:
+    if kind == ReminderKind.BEFORE_DUE and due_at is not None and morning >= due_at:
         evening = _window_start(quiet, planned) - timedelta(minutes=1)
         return evening, "evening"
     return morning, "morning"

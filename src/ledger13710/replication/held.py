@@ -21,6 +21,8 @@ from __future__ import annotations
 import sqlite3
 import time
 
+from eventsourcing.persistence import MapperDeserialisationError
+
 from ledger13710.application.mapper import decode_event
 from ledger13710.audit.keys import rotation_ok, signature_ok
 from ledger13710.audit.store import CP_COLUMNS, Checkpoint, checkpoint_of
@@ -212,7 +214,7 @@ def _signature_problem(db: sqlite3.Connection, cp: Checkpoint, path: list[Record
             continue
         try:
             rotated = decode_event(r.topic, r.state)
-        except Exception:
+        except MapperDeserialisationError:  # unknown topic, or bytes not of its schema
             continue  # applying it quarantines it, with the reason
         follows = isinstance(rotated, KeyRotated) and rotation_ok(rotated)
         if follows and (not key or rotated.old_public_key == key):

@@ -263,7 +263,7 @@ class Ingester:
                         "fetch_failed", node=self.node, origin=origin, after=last, error=repr(e)
                     )
                 return
-            except Exception as e:  # a malformed reply must not stop ingestion
+            except msgspec.DecodeError as e:  # a malformed reply must not stop ingestion
                 log.error("bad_fetch_reply", node=self.node, origin=origin, error=repr(e))
                 return
             # as the origin sent them (hash and chain hash are checked), without a publish time
