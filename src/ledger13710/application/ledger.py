@@ -24,6 +24,7 @@ from ledger13710.domain import events as ev
 from ledger13710.domain.directory import host_node
 from ledger13710.domain.errors import ConflictError, InputError
 from ledger13710.domain.item import Item
+from ledger13710.domain.lifecycle import Action
 from ledger13710.domain.state import (
     PLAN_TARGET,
     REVIEW_FEEDBACK,
@@ -105,7 +106,7 @@ class LedgerApp(ReviewApp):
                 origin_node=self.node_id,
             )  # fmt: skip
             if assign:
-                self._may(item, "assign", actor)
+                self._may(item, Action.ASSIGN, actor)
                 item.assign(deadlines=self._clocks(item, now), now=now, actor=actor, unit=unit)
             return item
 
@@ -152,7 +153,7 @@ class LedgerApp(ReviewApp):
         return self._act(
             number,
             actor,
-            "assign",
+            Action.ASSIGN,
             lambda it, unit: it.assign(
                 deadlines=self._clocks(it, now), now=now, actor=actor, unit=unit, note=note
             ),
@@ -167,7 +168,7 @@ class LedgerApp(ReviewApp):
         self.directory.unit(to_unit)
         unit = self._actor_unit(actor)
         parent = self.load(number)
-        self._may(parent, "sub-assign", actor)
+        self._may(parent, Action.SUB_ASSIGN, actor)
         now = self.clock.now()
         child_number = f"{number}-{len(parent.state.children) + 1}"
         host = host_node(to_unit, self.node_ids)
@@ -238,7 +239,7 @@ class LedgerApp(ReviewApp):
         return self._act(
             number,
             actor,
-            "deploy",
+            Action.DEPLOY,
             lambda it, u: it.deploy(note=note, now=now, actor=actor, unit=u, attachments=atts),
             staged,
         )
@@ -253,7 +254,7 @@ class LedgerApp(ReviewApp):
         return self._act(
             number,
             actor,
-            "feedback",
+            Action.FEEDBACK,
             lambda it, u: it.feedback(
                 content=content, now=now, actor=actor, unit=u, review=review, attachments=atts
             ),
@@ -275,7 +276,7 @@ class LedgerApp(ReviewApp):
         return self._act(
             number,
             actor,
-            "progress",
+            Action.PROGRESS,
             lambda it, u: it.progress(
                 content=content,
                 now=now,
@@ -297,7 +298,7 @@ class LedgerApp(ReviewApp):
         return self._act(
             number,
             actor,
-            "resolve",
+            Action.RESOLVE,
             lambda it, u: it.resolve(
                 content=content, now=now, actor=actor, unit=u, review=review, attachments=atts
             ),
@@ -328,7 +329,7 @@ class LedgerApp(ReviewApp):
         return self._act(
             number,
             actor,
-            "plan",
+            Action.PLAN,
             lambda it, u: it.plan(
                 reason=reason,
                 target_at=target_at,
@@ -359,7 +360,7 @@ class LedgerApp(ReviewApp):
         return self._act(
             number,
             actor,
-            "extend",
+            Action.EXTEND,
             lambda it, u: it.request_extension(
                 clock=clock,
                 requested_due=until,

@@ -19,6 +19,7 @@ from ledger13710.domain import roles
 from ledger13710.domain.attachments import Evidence
 from ledger13710.domain.errors import InputError, NotFoundError
 from ledger13710.domain.item import Item, item_id
+from ledger13710.domain.lifecycle import Action
 from ledger13710.domain.state import FINISHED, ItemState, State
 from ledger13710.logging import get_logger
 
@@ -44,7 +45,7 @@ class ReviewApp(LedgerBase):
         ``attach``: evidence files, recorded with the decision (so for every command here).
         """
         now, staged = self.clock.now(), self.stage(attach)
-        action = "extend-approve" if approve else "extend-deny"
+        action = Action.EXTEND_APPROVE if approve else Action.EXTEND_DENY
         remote = self._review_remote(
             number, actor, action, reason, clock=clock, until=until, staged=staged
         )
@@ -63,7 +64,7 @@ class ReviewApp(LedgerBase):
                 attachments=evidence(staged),
             )  # fmt: skip
 
-        return self._act(number, actor, "extend-decision", decide, staged)
+        return self._act(number, actor, Action.EXTEND_DECISION, decide, staged)
 
     def return_for_rework(
         self,
@@ -82,14 +83,14 @@ class ReviewApp(LedgerBase):
                 "node that holds the item (return a part hosted below without --untrue)"
             )
         staged = self.stage(attach)
-        remote = self._review_remote(number, actor, "return", reason, staged=staged)
+        remote = self._review_remote(number, actor, Action.RETURN, reason, staged=staged)
         if remote is not None:
             return remote
         now, atts = self.clock.now(), evidence(staged)
         return self._act(
             number,
             actor,
-            "return",
+            Action.RETURN,
             lambda it, u: it.return_for_rework(
                 reason=reason, now=now, actor=actor, unit=u, untrue=untrue, attachments=atts
             ),
@@ -102,20 +103,20 @@ class ReviewApp(LedgerBase):
         return self._act(
             number,
             actor,
-            "accept-feedback",
+            Action.ACCEPT_FEEDBACK,
             lambda it, u: it.accept_feedback(note=note, now=now, actor=actor, unit=u),
         )
 
     def urge(self, number: str, *, actor: str, message: str) -> ItemState:
         """催办."""
-        remote = self._review_remote(number, actor, "urge", message)
+        remote = self._review_remote(number, actor, Action.URGE, message)
         if remote is not None:
             return remote
         now = self.clock.now()
         return self._act(
             number,
             actor,
-            "urge",
+            Action.URGE,
             lambda it, u: it.urge(message=message, now=now, actor=actor, unit=u),
         )
 
@@ -124,12 +125,12 @@ class ReviewApp(LedgerBase):
     ) -> ItemState:
         """销号: the item, and with it every resolved part below it, here or on lower nodes."""
         staged = self.stage(attach)
-        remote = self._review_remote(number, actor, "close-out", verdict, staged=staged)
+        remote = self._review_remote(number, actor, Action.CLOSE_OUT, verdict, staged=staged)
         if remote is not None:
             return remote
         unit = self._actor_unit(actor)
         item = self.load(number)
-        self._may(item, "close-out", actor)
+        self._may(item, Action.CLOSE_OUT, actor)
         self._check_evidence(item, staged)
         now = self.clock.now()
         closed = self.close_out_tree(
@@ -157,7 +158,7 @@ class ReviewApp(LedgerBase):
                 continue
             if ref.host_node != self.node_id:
                 item.review_part(
-                    child_number=ref.number, action="close-out", text=verdict,
+                    child_number=ref.number, action=Action.CLOSE_OUT, text=verdict,
                     now=now, actor=actor, unit=unit,
                 )  # fmt: skip
                 continue
@@ -181,13 +182,13 @@ class ReviewApp(LedgerBase):
             self.directory.contact(approved_by)
         staged = self.stage(attach)
         remote = self._review_remote(
-            number, actor, "cancel", reason, approved_by=approved_by, staged=staged
+            number, actor, Action.CANCEL, reason, approved_by=approved_by, staged=staged
         )
         if remote is not None:
             return remote
         unit = self._actor_unit(actor)
         item = self.load(number)
-        self._may(item, "cancel", actor)
+        self._may(item, Action.CANCEL, actor)
         roles.require_approver(self.directory, number, item.state.raising_unit, approved_by)
         self._check_evidence(item, staged)
         now = self.clock.now()
@@ -218,7 +219,7 @@ class ReviewApp(LedgerBase):
                 continue
             if ref.host_node != self.node_id:
                 item.review_part(
-                    child_number=ref.number, action="cancel", text=reason, now=now,
+                    child_number=ref.number, action=Action.CANCEL, text=reason, now=now,
                     actor=actor, unit=unit, approved_by=approved_by,
                 )  # fmt: skip
                 continue
@@ -256,8 +257,8 @@ class ReviewApp(LedgerBase):
         if parent is None or not any(c.number == number for c in parent.state.children.values()):
             raise NotFoundError(f"no item {number!r} on node {self.node_id}")
         unit = self._actor_unit(actor)
-        self._may(parent, "review-part", actor)
-        if action == "cancel":  # the part was raised by the parent's lead unit
+        self._may(parent, Action.REVIEW_PART, actor)
+        if action == Action.CANCEL:  # the part was raised by the parent's lead unit
             roles.require_approver(self.directory, number, parent.state.lead_unit, approved_by)
         self._check_evidence(parent, staged)
         parent.review_part(
