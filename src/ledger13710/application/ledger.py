@@ -226,17 +226,22 @@ class LedgerApp(Application[UUID]):
         number: str,
         actor: str,
         action: str,
-        command: Callable[[Item, str], None],
+        command: Callable[[Item, str], Sequence[Item] | None],
         staged: Sequence[Staged] = (),
+        check: Callable[[Item], None] = lambda item: None,
     ) -> ItemState:
+        """Run ``command`` on item ``number`` with the actor's unit, once ``actor`` may take
+        ``action`` and ``check`` passes; save the item (or the items ``command`` returns, when
+        it changes parts too) with its parent, after the staged files."""
         unit = self._actor_unit(actor)
         item = self.load(number)
         self._may(item, action, actor)
+        check(item)
         self._check_evidence(item, staged)
-        command(item, unit)
+        changed = command(item, unit)
         parent = self._parent_to_update(item)
         self._keep(staged)
-        self._save(number, item, parent)
+        self._save(number, *(changed if changed is not None else [item]), parent)
         return item.state
 
     def _check_evidence(self, item: Item, staged: Sequence[Staged]) -> None:

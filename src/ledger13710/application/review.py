@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from eventsourcing.application import AggregateNotFoundError
 
@@ -135,17 +135,16 @@ def close_out(
     remote = _review_remote(app, number, actor, Action.CLOSE_OUT, verdict, staged=staged)
     if remote is not None:
         return remote
-    unit = app._actor_unit(actor)
-    item = app.load(number)
-    app._may(item, Action.CLOSE_OUT, actor)
-    app._check_evidence(item, staged)
-    now = app.clock.now()
-    closed = close_out_tree(
-        app, item, verdict=verdict, now=now, actor=actor, unit=unit, attachments=evidence(staged)
+    now, atts = app.clock.now(), evidence(staged)
+    return app._act(
+        number,
+        actor,
+        Action.CLOSE_OUT,
+        lambda it, u: close_out_tree(
+            app, it, verdict=verdict, now=now, actor=actor, unit=u, attachments=atts
+        ),
+        staged,
     )
-    app._keep(staged)
-    app._save(number, *closed, app._parent_to_update(item))
-    return item.state
 
 
 def close_out_tree(
@@ -160,21 +159,10 @@ def close_out_tree(
 ) -> list[Item]:
     """Close ``item`` out after closing its resolved parts (remote ones by decision);
     ``attachments`` go with the decision on ``item`` itself."""
-    closed: list[Item] = []
-    for ref in list(item.state.children.values()):
-        if ref.state != State.RESOLVED:
-            continue
-        if ref.host_node != app.node_id:
-            item.review_part(
-                child_number=ref.number, action=Action.CLOSE_OUT, text=verdict,
-                now=now, actor=actor, unit=unit,
-            )  # fmt: skip
-            continue
-        child = app.aggregate(item_id(ref.number))
-        closed += close_out_tree(app, child, verdict=verdict, now=now, actor=actor, unit=unit)
-        item.child_updated(child.state, now)
-    item.close_out(verdict=verdict, now=now, actor=actor, unit=unit, attachments=attachments)
-    return [*closed, item]
+    return _decide_tree(
+        app, item, Action.CLOSE_OUT, verdict, now=now, actor=actor, unit=unit,
+        attachments=attachments,
+    )  # fmt: skip
 
 
 def cancel(
@@ -195,19 +183,20 @@ def cancel(
     )
     if remote is not None:
         return remote
-    unit = app._actor_unit(actor)
-    item = app.load(number)
-    app._may(item, Action.CANCEL, actor)
-    roles.require_approver(app.directory, number, item.state.raising_unit, approved_by)
-    app._check_evidence(item, staged)
-    now = app.clock.now()
-    cancelled = cancel_tree(
-        app, item, reason=reason, approved_by=approved_by, now=now, actor=actor, unit=unit,
-        attachments=evidence(staged),
+    now, atts = app.clock.now(), evidence(staged)
+    return app._act(
+        number,
+        actor,
+        Action.CANCEL,
+        lambda it, u: cancel_tree(
+            app, it, reason=reason, approved_by=approved_by, now=now, actor=actor, unit=u,
+            attachments=atts,
+        ),
+        staged,
+        check=lambda it: roles.require_approver(
+            app.directory, number, it.state.raising_unit, approved_by
+        ),
     )  # fmt: skip
-    app._keep(staged)
-    app._save(number, *cancelled, app._parent_to_update(item))
-    return item.state
 
 
 def cancel_tree(
@@ -223,26 +212,55 @@ def cancel_tree(
 ) -> list[Item]:
     """Cancel ``item``'s open parts (remote ones by decision), then ``item`` itself;
     ``attachments`` go with the decision on ``item`` itself."""
-    cancelled: list[Item] = []
+    return _decide_tree(
+        app, item, Action.CANCEL, reason, approved_by=approved_by, now=now, actor=actor,
+        unit=unit, attachments=attachments,
+    )  # fmt: skip
+
+
+def _decide_tree(
+    app: LedgerApp,
+    item: Item,
+    action: Literal[Action.CLOSE_OUT, Action.CANCEL],
+    text: str,
+    *,
+    now: datetime,
+    actor: str,
+    unit: str,
+    approved_by: str = "",
+    attachments: Evidence = (),
+) -> list[Item]:
+    """销号 (the resolved parts) or 撤销 (the open parts) down the tree, then ``item``.
+
+    A part hosted here is decided in the same transaction, its own parts first; a part hosted
+    below is decided by a :class:`PartReviewed` that federation delivers. Returns the items
+    changed, deepest first, ``item`` last.
+    """
+    closing = action == Action.CLOSE_OUT
+    changed: list[Item] = []
     for ref in list(item.state.children.values()):
-        if ref.state in FINISHED:
+        applies = ref.state == State.RESOLVED if closing else ref.state not in FINISHED
+        if not applies:
             continue
         if ref.host_node != app.node_id:
             item.review_part(
-                child_number=ref.number, action=Action.CANCEL, text=reason, now=now,
-                actor=actor, unit=unit, approved_by=approved_by,
+                child_number=ref.number, action=action, text=text, now=now, actor=actor,
+                unit=unit, approved_by=approved_by,
             )  # fmt: skip
             continue
         child = app.aggregate(item_id(ref.number))
-        cancelled += cancel_tree(
-            app, child, reason=reason, approved_by=approved_by, now=now, actor=actor, unit=unit
+        changed += _decide_tree(
+            app, child, action, text, now=now, actor=actor, unit=unit, approved_by=approved_by
         )
         item.child_updated(child.state, now)
-    item.cancel(
-        reason=reason, approved_by=approved_by, now=now, actor=actor, unit=unit,
-        attachments=attachments,
-    )  # fmt: skip
-    return [*cancelled, item]
+    if closing:
+        item.close_out(verdict=text, now=now, actor=actor, unit=unit, attachments=attachments)
+    else:
+        item.cancel(
+            reason=text, approved_by=approved_by, now=now, actor=actor, unit=unit,
+            attachments=attachments,
+        )  # fmt: skip
+    return [*changed, item]
 
 
 def _review_remote(

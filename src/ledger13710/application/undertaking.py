@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import msgspec
 
 from ledger13710.application.attachments import evidence
 from ledger13710.domain import events as ev
+from ledger13710.domain.item import Item
 from ledger13710.domain.lifecycle import Action
 from ledger13710.domain.state import (
     PLAN_TARGET,
@@ -47,18 +48,7 @@ def feedback(
     app: LedgerApp, number: str, *, actor: str, content: str, attach: Sequence[Path] = ()
 ) -> ItemState:
     """反馈 (the raising side's review clock starts, when the policy times reviews)."""
-    now, staged = app.clock.now(), app.stage(attach)
-    atts = evidence(staged)
-    review = app.policy.review_deadline(REVIEW_FEEDBACK, now, app.calendar)
-    return app._act(
-        number,
-        actor,
-        Action.FEEDBACK,
-        lambda it, u: it.feedback(
-            content=content, now=now, actor=actor, unit=u, review=review, attachments=atts
-        ),
-        staged,
-    )
+    return _report(app, number, actor, Action.FEEDBACK, content, attach)
 
 
 def progress(
@@ -93,15 +83,29 @@ def resolve(
     app: LedgerApp, number: str, *, actor: str, content: str, attach: Sequence[Path] = ()
 ) -> ItemState:
     """落实解决 (the raising side's review clock starts, when the policy times reviews)."""
+    return _report(app, number, actor, Action.RESOLVE, content, attach)
+
+
+def _report(
+    app: LedgerApp,
+    number: str,
+    actor: str,
+    action: Literal[Action.FEEDBACK, Action.RESOLVE],
+    content: str,
+    attach: Sequence[Path],
+) -> ItemState:
+    """反馈 or 落实解决: the two reports the raising side reviews, on its own clock."""
     now, staged = app.clock.now(), app.stage(attach)
     atts = evidence(staged)
-    review = app.policy.review_deadline(REVIEW_RESOLUTION, now, app.calendar)
+    clock = REVIEW_FEEDBACK if action == Action.FEEDBACK else REVIEW_RESOLUTION
+    review = app.policy.review_deadline(clock, now, app.calendar)
+    report = Item.feedback if action == Action.FEEDBACK else Item.resolve
     return app._act(
         number,
         actor,
-        Action.RESOLVE,
-        lambda it, u: it.resolve(
-            content=content, now=now, actor=actor, unit=u, review=review, attachments=atts
+        action,
+        lambda it, u: report(
+            it, content=content, now=now, actor=actor, unit=u, review=review, attachments=atts
         ),
         staged,
     )

@@ -243,22 +243,13 @@ class Item:
         self._emit(ev.Deployed, now, actor, unit, note=note, attachments=attachments)
 
     def feedback(
-        self,
-        *,
-        content: str,
-        now: datetime,
-        actor: str,
-        unit: str,
-        review: Deadline | None = None,
-        attachments: Evidence = (),
-    ) -> None:
+        self, *, content: str, now: datetime, actor: str, unit: str,
+        review: Deadline | None = None, attachments: Evidence = (),
+    ) -> None:  # fmt: skip
         """反馈: the "3"; ``review`` is the raising side's clock to accept it, if timed."""
-        guards.check_allowed(self.state, Action.FEEDBACK)
-        guards.require_lead(self.state, Action.FEEDBACK, unit)
-        guards.need_text(content, "feedback content", "content")
-        self._emit(
-            ev.FeedbackSubmitted, now, actor, unit, content=content, review_deadline=review,
-            attachments=attachments,
+        self._report(
+            ev.FeedbackSubmitted, Action.FEEDBACK, "feedback content", content, now, actor, unit,
+            review, attachments,
         )  # fmt: skip
 
     def accept_feedback(self, *, note: str, now: datetime, actor: str, unit: str) -> None:
@@ -283,21 +274,26 @@ class Item:
         )  # fmt: skip
 
     def resolve(
-        self,
-        *,
-        content: str,
-        now: datetime,
-        actor: str,
-        unit: str,
-        review: Deadline | None = None,
-        attachments: Evidence = (),
-    ) -> None:
+        self, *, content: str, now: datetime, actor: str, unit: str,
+        review: Deadline | None = None, attachments: Evidence = (),
+    ) -> None:  # fmt: skip
         """落实解决; ``review`` is the raising side's clock to close it out, if timed."""
-        guards.check_allowed(self.state, Action.RESOLVE)
-        guards.require_lead(self.state, Action.RESOLVE, unit)
-        guards.need_text(content, "what was done", "content")
+        self._report(
+            ev.Resolved, Action.RESOLVE, "what was done", content, now, actor, unit, review,
+            attachments,
+        )  # fmt: skip
+
+    def _report(
+        self, cls: type[ev.FeedbackSubmitted | ev.Resolved], action: Action, what: str,
+        content: str, now: datetime, actor: str, unit: str, review: Deadline | None,
+        attachments: Evidence,
+    ) -> None:  # fmt: skip
+        """反馈 or 落实解决: a report of the lead unit that the raising side reviews."""
+        guards.check_allowed(self.state, action)
+        guards.require_lead(self.state, action, unit)
+        guards.need_text(content, what, "content")
         self._emit(
-            ev.Resolved, now, actor, unit, content=content, review_deadline=review,
+            cls, now, actor, unit, content=content, review_deadline=review,
             attachments=attachments,
         )  # fmt: skip
 
