@@ -21,6 +21,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from ledger13710.domain import events as ev
+from ledger13710.domain.attachments import Evidence
 from ledger13710.domain.errors import InputError
 
 _CHUNK = 1024 * 1024
@@ -81,6 +82,11 @@ def describe(path: Path) -> Staged:
         raise InputError(msg, field="attach") from None
     att = ev.Attachment(name=path.name, media_type=media_type(path.name), size=size, sha256=sha)
     return Staged(attachment=att, source=path)
+
+
+def evidence(staged: Sequence[Staged]) -> Evidence:
+    """What the event records of staged files."""
+    return tuple(s.attachment for s in staged)
 
 
 class Status(StrEnum):
@@ -170,6 +176,7 @@ __all__ = [
     "Staged",
     "Status",
     "describe",
+    "evidence",
     "file_sha256",
     "media_type",
 ]

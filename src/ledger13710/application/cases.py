@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from ledger13710.application.base import LedgerBase
 from ledger13710.domain.cases import Case, CaseProposed, Proposal, project_case
 from ledger13710.domain.errors import ConflictError, NotFoundError
 
+if TYPE_CHECKING:
+    from ledger13710.application.ledger import LedgerApp
 
-def load_case(app: LedgerBase, case: UUID) -> Case:
+
+def load_case(app: LedgerApp, case: UUID) -> Case:
     """The case ``case`` of this node's log."""
     try:
         agg: Case = app.repository.get(case, projector_func=project_case)
@@ -22,7 +25,7 @@ def load_case(app: LedgerBase, case: UUID) -> Case:
     return agg
 
 
-def _save(app: LedgerBase, case: Case) -> None:
+def _save(app: LedgerApp, case: Case) -> None:
     try:
         app.save(case)
     except IntegrityError:
@@ -30,7 +33,7 @@ def _save(app: LedgerBase, case: Case) -> None:
 
 
 def propose_cases(
-    app: LedgerBase, found: Sequence[Proposal], *, rules_version: str, actor: str
+    app: LedgerApp, found: Sequence[Proposal], *, rules_version: str, actor: str
 ) -> list[Case]:
     """Open a case for each proposal not opened before; returns the new cases."""
     contact = app.directory.contact(actor)
@@ -50,7 +53,7 @@ def propose_cases(
 
 
 def step_case(
-    app: LedgerBase, case: UUID, action: str, *, text: str, actor: str, form: str = "",
+    app: LedgerApp, case: UUID, action: str, *, text: str, actor: str, form: str = "",
     forms: Sequence[str] = (),
 ) -> Case:  # fmt: skip
     """investigate / decide / close / dismiss a case."""
@@ -61,7 +64,7 @@ def step_case(
     return agg
 
 
-def case_ids(app: LedgerBase) -> Iterator[UUID]:
+def case_ids(app: LedgerApp) -> Iterator[UUID]:
     """Ids of every case proposed in this node's log, oldest first."""
     start = 1
     while True:
@@ -75,12 +78,12 @@ def case_ids(app: LedgerBase) -> Iterator[UUID]:
         start = batch[-1].id + 1
 
 
-def case_events(app: LedgerBase, case: UUID) -> list[object]:
+def case_events(app: LedgerApp, case: UUID) -> list[object]:
     """Every recorded event of ``case``, oldest first."""
     return list(app.events.get(case))
 
 
-def case_rows(app: LedgerBase) -> list[dict[str, str]]:
+def case_rows(app: LedgerApp) -> list[dict[str, str]]:
     """Every case of this node's log, where it stands: id, state, subject, trigger, form and
     the circumstances it was proposed for."""
     rows: list[dict[str, str]] = []

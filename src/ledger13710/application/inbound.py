@@ -25,6 +25,7 @@ from ledger13710.domain import events as ev
 from ledger13710.domain.directory import host_node
 from ledger13710.domain.errors import LedgerError
 from ledger13710.domain.item import Item, item_id
+from ledger13710.domain.lifecycle import Action
 from ledger13710.domain.state import ItemState, evolve
 from ledger13710.logging import get_logger
 
@@ -135,20 +136,20 @@ def _assignment(app: LedgerApp, a: Assignment) -> list[Item]:
 def _review(app: LedgerApp, r: Review) -> list[Item]:
     item = app.load(r.child_number)
     now, actor, unit = r.at, r.actor, r.unit
-    if r.action == "return":
+    if r.action == Action.RETURN:
         item.return_for_rework(reason=r.text, now=now, actor=actor, unit=unit)
-    elif r.action == "urge":
+    elif r.action == Action.URGE:
         item.urge(message=r.text, now=now, actor=actor, unit=unit)
-    elif r.action == "close-out":
+    elif r.action == Action.CLOSE_OUT:
         return app.close_out_tree(item, verdict=r.text, now=now, actor=actor, unit=unit)
-    elif r.action == "cancel":
+    elif r.action == Action.CANCEL:
         return app.cancel_tree(
             item, reason=r.text, approved_by=r.approved_by, now=now, actor=actor, unit=unit
         )
-    elif r.action in ("extend-approve", "extend-deny"):
+    elif r.action in (Action.EXTEND_APPROVE, Action.EXTEND_DENY):
         deadline = None
         pending = item.state.pending_extensions.get(r.clock)
-        if r.action == "extend-approve" and pending is not None:
+        if r.action == Action.EXTEND_APPROVE and pending is not None:
             due = r.until or pending.requested_due
             deadline = app.policy.extended_deadline(
                 item.state.deadlines[r.clock], due, now, app.calendar

@@ -7,11 +7,11 @@ entry point reads them there and hands them in, so the application stays below t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from ledger13710.application.base import LedgerBase
 from ledger13710.domain.errors import ConflictError
 from ledger13710.domain.points_ledger import (
     Appeal,
@@ -22,8 +22,11 @@ from ledger13710.domain.points_ledger import (
     project_period,
 )
 
+if TYPE_CHECKING:
+    from ledger13710.application.ledger import LedgerApp
 
-def _save(app: LedgerBase, agg: PointsPeriod | Appeal, what: str) -> None:
+
+def _save(app: LedgerApp, agg: PointsPeriod | Appeal, what: str) -> None:
     try:
         app.save(agg)
     except IntegrityError:
@@ -31,7 +34,7 @@ def _save(app: LedgerBase, agg: PointsPeriod | Appeal, what: str) -> None:
 
 
 def close_period(
-    app: LedgerBase, *, period: str, rules_version: str, totals: Sequence[UnitTotal], actor: str
+    app: LedgerApp, *, period: str, rules_version: str, totals: Sequence[UnitTotal], actor: str
 ) -> PointsPeriod:
     """Record ``period``'s totals as frozen on this node."""
     unit = app.directory.contact(actor).unit
@@ -48,7 +51,7 @@ def close_period(
     return agg
 
 
-def _appeal(app: LedgerBase, point: PointRef) -> Appeal:
+def _appeal(app: LedgerApp, point: PointRef) -> Appeal:
     agg_id = Appeal.id_for(point)
     try:
         agg: Appeal = app.repository.get(agg_id, projector_func=project_appeal)
@@ -58,7 +61,7 @@ def _appeal(app: LedgerBase, point: PointRef) -> Appeal:
 
 
 def file_appeal(
-    app: LedgerBase, *, point: PointRef, item: str, centi: int, reason: str, actor: str
+    app: LedgerApp, *, point: PointRef, item: str, centi: int, reason: str, actor: str
 ) -> Appeal:
     """申诉 against one deduction (``centi`` as the projection priced it)."""
     agg = _appeal(app, point)
@@ -71,7 +74,7 @@ def file_appeal(
 
 
 def decide_appeal(
-    app: LedgerBase, *, point: PointRef, reverse: bool, reason: str, actor: str
+    app: LedgerApp, *, point: PointRef, reverse: bool, reason: str, actor: str
 ) -> Appeal:
     """Uphold or reverse the appeal against ``point``."""
     agg = _appeal(app, point)

@@ -15,21 +15,22 @@ from ledger13710.cli import render as show
 from ledger13710.cli.args import int_in
 from ledger13710.cli.screens import Names, item_panel
 from ledger13710.domain.errors import InputError
+from ledger13710.domain.lifecycle import Action
 from ledger13710.domain.policy import end_of_day
 from ledger13710.domain.state import ItemState
 from ledger13710.domain.types import Severity, Source
 from ledger13710.i18n import Catalog
 from ledger13710.node.bootstrap import open_node, parse_time
 
-Action = Callable[[LedgerApp, argparse.Namespace], ItemState]
+Command = Callable[[LedgerApp, argparse.Namespace], ItemState]
 
 
-def _run(action: Action, args: argparse.Namespace) -> int:
+def _run(command: Command, args: argparse.Namespace) -> int:
     node = open_node(Path(args.dir), args.run_clock)
     try:
         if not args.actor:
             raise InputError("say who acts: --actor CONTACT_ID (or $LEDGER13710_ACTOR)")
-        item = action(node.app, args)
+        item = command(node.app, args)
         now = node.app.clock.now()
     finally:
         node.close()
@@ -112,32 +113,32 @@ def _plan(app: LedgerApp, a: argparse.Namespace) -> ItemState:
     )  # fmt: skip
 
 
-ACTIONS: dict[str, tuple[str, Action]] = {
-    "assign": ("交办: start the clocks", lambda app, a: app.assign(a.number, actor=a.actor,
-                                                                 note=a.note)),
-    "sub-assign": ("分解交办: a part to a lower unit", lambda app, a: app.sub_assign(
-        a.number, to_unit=a.to_unit, part=a.part, actor=a.actor)),
-    "deploy": ("研究部署", lambda app, a: app.deploy(a.number, actor=a.actor, note=a.note,
-                                                    attach=_files(a))),
-    "feedback": ("反馈", lambda app, a: app.feedback(a.number, actor=a.actor, content=a.content,
-                                                    attach=_files(a))),
-    "progress": ("进展", lambda app, a: app.progress(
-        a.number, actor=a.actor, content=a.content, milestone=a.milestone, attach=_files(a))),
-    "resolve": ("落实解决", lambda app, a: app.resolve(a.number, actor=a.actor,
-                                                        content=a.content, attach=_files(a))),
-    "plan": ("时间节点和方案", _plan),
-    "extend": ("延期: request, or --approve / --deny", _extend),
-    "return": ("退回 for rework", lambda app, a: app.return_for_rework(
-        a.number, actor=a.actor, reason=a.reason, untrue=a.untrue, attach=_files(a))),
-    "accept-feedback": ("反馈审核通过", lambda app, a: app.accept_feedback(
+ACTIONS: dict[Action, tuple[str, Command]] = {
+    Action.ASSIGN: ("交办: start the clocks", lambda app, a: app.assign(
         a.number, actor=a.actor, note=a.note)),
-    "urge": ("催办", lambda app, a: app.urge(a.number, actor=a.actor, message=a.message)),
-    "close-out": ("销号", lambda app, a: app.close_out(a.number, actor=a.actor,
-                                                       verdict=a.verdict, attach=_files(a))),
-    "cancel": ("撤销, with reason and approval", lambda app, a: app.cancel(
+    Action.SUB_ASSIGN: ("分解交办: a part to a lower unit", lambda app, a: app.sub_assign(
+        a.number, to_unit=a.to_unit, part=a.part, actor=a.actor)),
+    Action.DEPLOY: ("研究部署", lambda app, a: app.deploy(
+        a.number, actor=a.actor, note=a.note, attach=_files(a))),
+    Action.FEEDBACK: ("反馈", lambda app, a: app.feedback(
+        a.number, actor=a.actor, content=a.content, attach=_files(a))),
+    Action.PROGRESS: ("进展", lambda app, a: app.progress(
+        a.number, actor=a.actor, content=a.content, milestone=a.milestone, attach=_files(a))),
+    Action.RESOLVE: ("落实解决", lambda app, a: app.resolve(
+        a.number, actor=a.actor, content=a.content, attach=_files(a))),
+    Action.PLAN: ("时间节点和方案", _plan),
+    Action.EXTEND: ("延期: request, or --approve / --deny", _extend),
+    Action.RETURN: ("退回 for rework", lambda app, a: app.return_for_rework(
+        a.number, actor=a.actor, reason=a.reason, untrue=a.untrue, attach=_files(a))),
+    Action.ACCEPT_FEEDBACK: ("反馈审核通过", lambda app, a: app.accept_feedback(
+        a.number, actor=a.actor, note=a.note)),
+    Action.URGE: ("催办", lambda app, a: app.urge(a.number, actor=a.actor, message=a.message)),
+    Action.CLOSE_OUT: ("销号", lambda app, a: app.close_out(
+        a.number, actor=a.actor, verdict=a.verdict, attach=_files(a))),
+    Action.CANCEL: ("撤销, with reason and approval", lambda app, a: app.cancel(
         a.number, actor=a.actor, reason=a.reason, approved_by=a.approved_by,
         attach=_files(a))),
-    "erase-attachment": ("删除附件: erase a file by a recorded decision", lambda app, a:
+    Action.ERASE_ATTACHMENT: ("删除附件: erase a file by a recorded decision", lambda app, a:
         app.erase_attachment(a.number, actor=a.actor, sha256=a.sha256, decision=a.decision,
                              reason=a.reason)),
 }  # fmt: skip
@@ -153,18 +154,21 @@ _ATTACH = (
 )
 
 #: extra arguments per action: (flag, options)
-ARGS: dict[str, list[tuple[str, dict[str, Any]]]] = {
-    "assign": [("--note", {"default": "", "help": "a word to the undertaking units"})],
-    "sub-assign": [
+ARGS: dict[Action, list[tuple[str, dict[str, Any]]]] = {
+    Action.ASSIGN: [("--note", {"default": "", "help": "a word to the undertaking units"})],
+    Action.SUB_ASSIGN: [
         ("--to-unit", {"required": True, "help": "unit id under the lead unit's government"}),
         ("--part", {"required": True, "help": "which part of the item it takes on"}),
     ],
-    "deploy": [("--note", {"default": "", "help": "how it was studied and deployed"}), _ATTACH],
-    "feedback": [
+    Action.DEPLOY: [
+        ("--note", {"default": "", "help": "how it was studied and deployed"}),
+        _ATTACH,
+    ],
+    Action.FEEDBACK: [
         ("--content", {"required": True, "help": "the handling status reported"}),
         _ATTACH,
     ],
-    "progress": [
+    Action.PROGRESS: [
         ("--content", {"required": True, "help": "the progress made"}),
         (
             "--milestone",
@@ -172,14 +176,17 @@ ARGS: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ),
         _ATTACH,
     ],
-    "resolve": [("--content", {"required": True, "help": "what was done to solve it"}), _ATTACH],
-    "plan": [
+    Action.RESOLVE: [
+        ("--content", {"required": True, "help": "what was done to solve it"}),
+        _ATTACH,
+    ],
+    Action.PLAN: [
         ("--reason", {"required": True, "help": "why it cannot be solved in time"}),
         ("--milestone", {"action": "append", "help": "title@date, repeatable, in order"}),
         ("--target", {"required": True, "help": "when the problem will be solved"}),
         _ATTACH,
     ],
-    "extend": [
+    Action.EXTEND: [
         ("--clock", {"required": True, "help": "deploy, feedback, resolve, milestone-N"}),
         ("--until", {"help": "requested (or approved) due time; a date alone means its end"}),
         ("--reason", {"default": "", "help": "why it is asked for (or denied)"}),
@@ -187,20 +194,22 @@ ARGS: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ("--deny", {"action": "store_true", "help": "deny the waiting request (with --reason)"}),
         _ATTACH,
     ],
-    "return": [
+    Action.RETURN: [
         ("--reason", {"required": True, "help": "what is missing or wrong"}),
         ("--untrue", {"action": "store_true", "help": "the feedback is untrue (不实)"}),
         _ATTACH,
     ],
-    "accept-feedback": [("--note", {"default": "", "help": "a word on the accepted feedback"})],
-    "urge": [("--message", {"required": True, "help": "the words sent to the unit"})],
-    "close-out": [("--verdict", {"required": True, "help": "the verified outcome"}), _ATTACH],
-    "erase-attachment": [
+    Action.ACCEPT_FEEDBACK: [
+        ("--note", {"default": "", "help": "a word on the accepted feedback"})
+    ],
+    Action.URGE: [("--message", {"required": True, "help": "the words sent to the unit"})],
+    Action.CLOSE_OUT: [("--verdict", {"required": True, "help": "the verified outcome"}), _ATTACH],
+    Action.ERASE_ATTACHMENT: [
         ("--sha256", {"required": True, "help": "the file's SHA-256 (item show lists them)"}),
         ("--decision", {"required": True, "help": "reference of the erasure decision"}),
         ("--reason", {"required": True, "help": "why the file is erased"}),
     ],
-    "cancel": [
+    Action.CANCEL: [
         ("--reason", {"required": True, "help": "why the item is cancelled"}),
         ("--approved-by", {"required": True, "help": "contact id of the approving leader"}),
         _ATTACH,
@@ -240,12 +249,12 @@ def add_item_commands(
     reg.add_argument("--number", help="explicit item number (default: issued by the node)")
     reg.add_argument("--assign", action="store_true", help="交办 at once: start the clocks")
     reg.set_defaults(handler=lambda a: _run(_register, a))
-    for name, (help_text, action) in ACTIONS.items():
+    for name, (help_text, command) in ACTIONS.items():
         p = items.add_parser(name, parents=[acting], help=help_text)
         p.add_argument("number", help="item number, e.g. sx-2016-0001")
         for flag, opts in ARGS[name]:
             p.add_argument(flag, **opts)
-        p.set_defaults(handler=lambda a, act=action: _run(act, a))
+        p.set_defaults(handler=lambda a, c=command: _run(c, a))
     shw = items.add_parser("show", parents=[common], help="an item, its clocks and timeline")
     shw.add_argument("number", help="item number, e.g. sx-2016-0001")
     shw.set_defaults(handler=_show)

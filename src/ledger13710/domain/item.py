@@ -21,7 +21,13 @@ from ledger13710.domain.attachments import Evidence, check_erasure
 from ledger13710.domain.errors import InputError
 
 # Re-exported: callers import the lifecycle table and the role rule from here too.
-from ledger13710.domain.lifecycle import ALLOWED, PART_ACTIONS, allowed_actions, may_supervise
+from ledger13710.domain.lifecycle import (
+    ALLOWED,
+    PART_ACTIONS,
+    Action,
+    allowed_actions,
+    may_supervise,
+)
 from ledger13710.domain.state import ItemState, State, copy_state, evolve
 from ledger13710.domain.text import LIMITS, check_lengths
 from ledger13710.domain.types import Deadline
@@ -146,8 +152,8 @@ class Item:
         self, *, deadlines: Sequence[Deadline], now: datetime, actor: str, unit: str, note: str = ""
     ) -> None:
         """交办: start the clocks (deadlines computed by the policy at ``now``)."""
-        guards.check_allowed(self.state, "assign")
-        guards.require_supervisor(self.state, "assign", unit)
+        guards.check_allowed(self.state, Action.ASSIGN)
+        guards.require_supervisor(self.state, Action.ASSIGN, unit)
         self._emit(
             ev.Assigned,
             now,
@@ -171,8 +177,8 @@ class Item:
         unit: str,
     ) -> ev.SubAssigned:
         """分解交办: hand a part to a unit below the lead unit's government."""
-        guards.check_allowed(self.state, "sub-assign")
-        guards.require_lead(self.state, "sub-assign", unit)
+        guards.check_allowed(self.state, Action.SUB_ASSIGN)
+        guards.require_lead(self.state, Action.SUB_ASSIGN, unit)
         guards.check_part_target(self.state, to_unit, part)
         return self._emit(
             ev.SubAssigned,
@@ -218,7 +224,7 @@ class Item:
         attachments: Evidence = (),
     ) -> ev.PartReviewed:
         """A review decision on a part that lives on a lower node (it applies it there)."""
-        guards.check_allowed(self.state, "review-part")
+        guards.check_allowed(self.state, Action.REVIEW_PART)
         ref = guards.part_to_review(self.state, child_number, action, unit)
         guards.need_text(text, "a reason or message")
         return self._emit(
@@ -232,32 +238,23 @@ class Item:
         self, *, note: str, now: datetime, actor: str, unit: str, attachments: Evidence = ()
     ) -> None:
         """研究部署: the "1"."""
-        guards.check_allowed(self.state, "deploy")
-        guards.require_lead(self.state, "deploy", unit, co_ok=True)
+        guards.check_allowed(self.state, Action.DEPLOY)
+        guards.require_lead(self.state, Action.DEPLOY, unit, co_ok=True)
         self._emit(ev.Deployed, now, actor, unit, note=note, attachments=attachments)
 
     def feedback(
-        self,
-        *,
-        content: str,
-        now: datetime,
-        actor: str,
-        unit: str,
-        review: Deadline | None = None,
-        attachments: Evidence = (),
-    ) -> None:
+        self, *, content: str, now: datetime, actor: str, unit: str,
+        review: Deadline | None = None, attachments: Evidence = (),
+    ) -> None:  # fmt: skip
         """反馈: the "3"; ``review`` is the raising side's clock to accept it, if timed."""
-        guards.check_allowed(self.state, "feedback")
-        guards.require_lead(self.state, "feedback", unit)
-        guards.need_text(content, "feedback content", "content")
-        self._emit(
-            ev.FeedbackSubmitted, now, actor, unit, content=content, review_deadline=review,
-            attachments=attachments,
+        self._report(
+            ev.FeedbackSubmitted, Action.FEEDBACK, "feedback content", content, now, actor, unit,
+            review, attachments,
         )  # fmt: skip
 
     def accept_feedback(self, *, note: str, now: datetime, actor: str, unit: str) -> None:
         """反馈审核通过: the raising side accepts the latest feedback."""
-        guards.check_allowed(self.state, "accept-feedback")
+        guards.check_allowed(self.state, Action.ACCEPT_FEEDBACK)
         guards.require_supervisor(self.state, "accept feedback", unit)
         guards.check_feedback_pending(self.state)
         self._emit(ev.FeedbackAccepted, now, actor, unit, note=note)
@@ -267,8 +264,8 @@ class Item:
         attachments: Evidence = (),
     ) -> None:  # fmt: skip
         """进展: a progress report, optionally meeting a plan milestone."""
-        guards.check_allowed(self.state, "progress")
-        guards.require_lead(self.state, "progress", unit, co_ok=True)
+        guards.check_allowed(self.state, Action.PROGRESS)
+        guards.require_lead(self.state, Action.PROGRESS, unit, co_ok=True)
         guards.need_text(content, "progress content", "content")
         guards.check_milestone(self.state, milestone)
         self._emit(
@@ -277,21 +274,26 @@ class Item:
         )  # fmt: skip
 
     def resolve(
-        self,
-        *,
-        content: str,
-        now: datetime,
-        actor: str,
-        unit: str,
-        review: Deadline | None = None,
-        attachments: Evidence = (),
-    ) -> None:
+        self, *, content: str, now: datetime, actor: str, unit: str,
+        review: Deadline | None = None, attachments: Evidence = (),
+    ) -> None:  # fmt: skip
         """落实解决; ``review`` is the raising side's clock to close it out, if timed."""
-        guards.check_allowed(self.state, "resolve")
-        guards.require_lead(self.state, "resolve", unit)
-        guards.need_text(content, "what was done", "content")
+        self._report(
+            ev.Resolved, Action.RESOLVE, "what was done", content, now, actor, unit, review,
+            attachments,
+        )  # fmt: skip
+
+    def _report(
+        self, cls: type[ev.FeedbackSubmitted | ev.Resolved], action: Action, what: str,
+        content: str, now: datetime, actor: str, unit: str, review: Deadline | None,
+        attachments: Evidence,
+    ) -> None:  # fmt: skip
+        """反馈 or 落实解决: a report of the lead unit that the raising side reviews."""
+        guards.check_allowed(self.state, action)
+        guards.require_lead(self.state, action, unit)
+        guards.need_text(content, what, "content")
         self._emit(
-            ev.Resolved, now, actor, unit, content=content, review_deadline=review,
+            cls, now, actor, unit, content=content, review_deadline=review,
             attachments=attachments,
         )  # fmt: skip
 
@@ -308,8 +310,8 @@ class Item:
         attachments: Evidence = (),
     ) -> None:
         """时间节点和方案: milestones become tracked deadlines."""
-        guards.check_allowed(self.state, "plan")
-        guards.require_lead(self.state, "plan", unit)
+        guards.check_allowed(self.state, Action.PLAN)
+        guards.require_lead(self.state, Action.PLAN, unit)
         guards.need_text(reason, "why the problem cannot be solved in time", "reason")
         guards.check_plan(milestones, target_at, now)
         for m in milestones:
@@ -339,7 +341,7 @@ class Item:
         attachments: Evidence = (),
     ) -> None:
         """延期申请; ``review`` is the raising side's clock to decide it, if timed."""
-        guards.check_allowed(self.state, "extend")
+        guards.check_allowed(self.state, Action.EXTEND)
         guards.require_lead(self.state, "request an extension", unit)
         guards.check_extension_request(self.state, clock, requested_due)
         guards.need_text(reason, "a reason for the extension", "reason")
@@ -367,7 +369,7 @@ class Item:
         attachments: Evidence = (),
     ) -> None:
         """延期审批: approve with the new ``deadline``, or deny when it is ``None``."""
-        guards.check_allowed(self.state, "extend-decision")
+        guards.check_allowed(self.state, Action.EXTEND_DECISION)
         guards.require_supervisor(self.state, "decide an extension", unit)
         guards.check_extension_waiting(self.state, clock)
         if deadline is None:
@@ -394,8 +396,8 @@ class Item:
     ) -> None:
         """退回: reject the latest feedback (in progress) or resolution (resolved); ``untrue``
         marks the feedback as untrue (不实), which the points rules deduct for."""
-        guards.check_allowed(self.state, "return")
-        guards.require_supervisor(self.state, "return", unit)
+        guards.check_allowed(self.state, Action.RETURN)
+        guards.require_supervisor(self.state, Action.RETURN, unit)
         guards.need_text(reason, "why it is returned", "reason")
         stage = "resolution" if self.state.state == State.RESOLVED else "feedback"
         if untrue and stage != "feedback":
@@ -414,8 +416,8 @@ class Item:
 
     def urge(self, *, message: str, now: datetime, actor: str, unit: str) -> None:
         """催办."""
-        guards.check_allowed(self.state, "urge")
-        guards.require_supervisor(self.state, "urge", unit)
+        guards.check_allowed(self.state, Action.URGE)
+        guards.require_supervisor(self.state, Action.URGE, unit)
         guards.need_text(message, "the supervisor's message", "message")
         self._emit(ev.Urged, now, actor, unit, message=message)
 
@@ -423,8 +425,8 @@ class Item:
         self, *, verdict: str, now: datetime, actor: str, unit: str, attachments: Evidence = ()
     ) -> None:
         """销号: the "0". Every sub-assigned part must be resolved or finished first."""
-        guards.check_allowed(self.state, "close-out")
-        guards.require_supervisor(self.state, "close-out", unit)
+        guards.check_allowed(self.state, Action.CLOSE_OUT)
+        guards.require_supervisor(self.state, Action.CLOSE_OUT, unit)
         guards.check_parts_done(self.state)
         guards.need_text(verdict, "the close-out verdict", "verdict")
         self._emit(ev.ClosedOut, now, actor, unit, verdict=verdict, attachments=attachments)
@@ -434,8 +436,8 @@ class Item:
         attachments: Evidence = (),
     ) -> None:  # fmt: skip
         """撤销, with a reason and the approving leader."""
-        guards.check_allowed(self.state, "cancel")
-        guards.require_supervisor(self.state, "cancel", unit)
+        guards.check_allowed(self.state, Action.CANCEL)
+        guards.require_supervisor(self.state, Action.CANCEL, unit)
         guards.need_text(reason, "a reason for cancelling", "reason")
         guards.need_text(approved_by, "who approved the cancellation", "approved_by")
         self._emit(

@@ -20,17 +20,25 @@ from collections.abc import Iterable
 
 from ledger13710.domain.directory import ContactRole, Directory, ancestor_governments
 from ledger13710.domain.errors import RoleError
-from ledger13710.domain.lifecycle import may_supervise
+from ledger13710.domain.lifecycle import Action, may_supervise
 from ledger13710.domain.state import ItemState
 
 UNDERTAKERS: tuple[ContactRole, ...] = ("head", "operator")
 REVIEWERS: tuple[ContactRole, ...] = ("head", "supervisor")
 
 #: Undertaking actions a co-unit may take too.
-CO_ACTIONS = frozenset({"deploy", "progress"})
+CO_ACTIONS = frozenset({Action.DEPLOY, Action.PROGRESS})
 #: Undertaking actions (the lead unit's side).
 UNDERTAKING = frozenset(
-    {"sub-assign", "deploy", "feedback", "progress", "resolve", "plan", "extend"}
+    {
+        Action.SUB_ASSIGN,
+        Action.DEPLOY,
+        Action.FEEDBACK,
+        Action.PROGRESS,
+        Action.RESOLVE,
+        Action.PLAN,
+        Action.EXTEND,
+    }
 )
 
 #: How many eligible people a refusal lists before it summarises the rest.
@@ -72,7 +80,7 @@ def eligible(directory: Directory, s: ItemState, action: str) -> tuple[str, list
         side = "a head or operator of " + " or ".join(units)
         return side, [c for u in units for c in holders(directory, u, UNDERTAKERS)]
     # Review actions; a part is reviewed by the side that gave it, the lead unit's.
-    raising = s.lead_unit if action == "review-part" else s.raising_unit
+    raising = s.lead_unit if action == Action.REVIEW_PART else s.raising_unit
     units = supervising_units(directory, raising)
     side = f"a head or supervisor of {raising} or of a government or general office above it"
     return side, list(dict.fromkeys(c for u in units for c in holders(directory, u, REVIEWERS)))
