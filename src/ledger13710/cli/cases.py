@@ -8,7 +8,6 @@ facts). Each step of the procedure is checked against who acts.
 from __future__ import annotations
 
 import argparse
-import os
 from importlib import resources
 from pathlib import Path
 from uuid import UUID
@@ -18,6 +17,7 @@ from rich.table import Table
 from ledger13710.application.cases import case_rows, propose_cases, step_case
 from ledger13710.application.node import Node
 from ledger13710.cli import render as show
+from ledger13710.cli.args import actor_of, add_actor
 from ledger13710.cli.points_common import DEFAULT_RULES, with_points
 from ledger13710.domain.cases import AccountabilityRules, parse_accountability, proposals
 from ledger13710.domain.errors import ConfigError, InputError
@@ -41,12 +41,6 @@ def load_accountability(spec: str) -> AccountabilityRules:
     return parse_accountability(text, spec)
 
 
-def _actor(args: argparse.Namespace) -> str:
-    if not args.actor:
-        raise InputError("say who acts: --actor CONTACT_ID (or $LEDGER13710_ACTOR)")
-    return str(args.actor)
-
-
 def _case_id(text: str) -> UUID:
     try:
         return UUID(text)
@@ -56,7 +50,7 @@ def _case_id(text: str) -> UUID:
 
 def cmd_scan(args: argparse.Namespace) -> int:
     """``cases scan``: propose the cases the period's facts call for."""
-    actor, rules = _actor(args), load_accountability(args.accountability)
+    actor, rules = actor_of(args), load_accountability(args.accountability)
 
     async def work(projector: PointsProjector, node: Node) -> list[str]:
         period = parse_period(args.period or str(node.app.clock.now().year))
@@ -96,7 +90,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_step(args: argparse.Namespace) -> int:
     """``cases investigate|decide|close|dismiss ID --text T``."""
-    actor = _actor(args)
+    actor = actor_of(args)
     forms = load_accountability(args.accountability).forms
     node = open_node(Path(args.dir), args.run_clock)
     try:
@@ -115,11 +109,10 @@ def cmd_step(args: argparse.Namespace) -> int:
 def add_case_commands(
     sub: argparse._SubParsersAction[argparse.ArgumentParser],
     common: argparse.ArgumentParser,
-    actor_env: str,
 ) -> None:
     """Add ``cases`` (list), ``cases scan`` and the procedure's steps."""
     acting = argparse.ArgumentParser(add_help=False, parents=[common])
-    acting.add_argument("--actor", default=os.environ.get(actor_env, ""), help="contact id")
+    add_actor(acting)
     acting.add_argument(
         "--accountability", default=DEFAULT_ACCOUNTABILITY, help="rules: builtin or a file"
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import Any
 from ledger13710.application.ledger import LedgerApp
 from ledger13710.cli import evidence
 from ledger13710.cli import render as show
-from ledger13710.cli.args import int_in
+from ledger13710.cli.args import actor_of, add_actor, int_in
 from ledger13710.cli.screens import Names, item_panel
 from ledger13710.domain.errors import InputError
 from ledger13710.domain.lifecycle import Action
@@ -28,8 +27,7 @@ Command = Callable[[LedgerApp, argparse.Namespace], ItemState]
 def _run(command: Command, args: argparse.Namespace) -> int:
     node = open_node(Path(args.dir), args.run_clock)
     try:
-        if not args.actor:
-            raise InputError("say who acts: --actor CONTACT_ID (or $LEDGER13710_ACTOR)")
+        actor_of(args)
         item = command(node.app, args)
         now = node.app.clock.now()
     finally:
@@ -220,14 +218,10 @@ ARGS: dict[Action, list[tuple[str, dict[str, Any]]]] = {
 def add_item_commands(
     sub: argparse._SubParsersAction[argparse.ArgumentParser],
     common: argparse.ArgumentParser,
-    actor_env: str,
 ) -> None:
     """Add ``item register|assign|…|show`` to the command tree."""
     acting = argparse.ArgumentParser(add_help=False, parents=[common])
-    acting.add_argument(
-        "--actor", default=os.environ.get(actor_env, ""),
-        help=f"contact id of who acts (default ${actor_env}); their unit acts",
-    )  # fmt: skip
+    add_actor(acting)
     items = sub.add_parser("item", help="one item's lifecycle").add_subparsers(
         dest="item_cmd", required=True, metavar="ACTION"
     )

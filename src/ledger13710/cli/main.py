@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from ledger13710.application.node import Node
 
 DIR_ENV = "LEDGER13710_DIR"
-ACTOR_ENV = "LEDGER13710_ACTOR"
 
 #: The module of ``ledger13710.cli`` that adds each top-level command (``node`` and ``contact``
 #: are added here). A run builds only the part of the command tree its command needs, so that
@@ -52,7 +51,6 @@ ADDERS: dict[str, str] = {
     "points": "add_points_commands",
     "cases": "add_case_commands",
 }
-_WITH_ACTOR = frozenset({"items", "views", "points", "cases"})
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -141,10 +139,7 @@ def command_word(argv: Sequence[str]) -> str | None:
 
 def _add_group(module: str, sub: Any, common: argparse.ArgumentParser) -> None:
     adder = getattr(importlib.import_module(f"ledger13710.cli.{module}"), ADDERS[module])
-    if module in _WITH_ACTOR:
-        adder(sub, common, ACTOR_ENV)
-    else:
-        adder(sub, common)
+    adder(sub, common)
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:

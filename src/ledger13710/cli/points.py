@@ -143,7 +143,6 @@ def _score_table(
 def add_points_commands(
     sub: argparse._SubParsersAction[argparse.ArgumentParser],
     common: argparse.ArgumentParser,
-    actor_env: str,
 ) -> None:
     """Add ``points`` and its actions (``close``, ``appeal``, ``decide``) to the command tree."""
     p = sub.add_parser("points", parents=[common], help="激励积分: scores, rankings, drill-down")
@@ -156,4 +155,4 @@ def add_points_commands(
     p.add_argument("--rebuild", action="store_true", help="price every event again")
     p.add_argument("--export", metavar="FILE.xlsx", help="write the points table to Excel")
     p.set_defaults(handler=cmd_points)
-    add_decision_commands(p, common, actor_env)
+    add_decision_commands(p, common)

@@ -7,12 +7,12 @@ that earned it, the unit, the rule, the clock; the clock may be empty).
 from __future__ import annotations
 
 import argparse
-import os
 from typing import Any
 
 from ledger13710.application.node import Node
 from ledger13710.application.points_decisions import close_period, decide_appeal, file_appeal
 from ledger13710.cli import render as show
+from ledger13710.cli.args import actor_of, add_actor
 from ledger13710.cli.points_common import DEFAULT_RULES, with_points
 from ledger13710.domain.errors import InputError, NotFoundError
 from ledger13710.domain.points_ledger import PointRef, UnitTotal
@@ -38,15 +38,9 @@ def parse_point(text: str) -> PointRef:
     return PointRef(origin=origin, seq=int(seq), unit=unit, rule=rule, clock=clock)
 
 
-def _actor(args: argparse.Namespace) -> str:
-    if not args.actor:
-        raise InputError("say who acts: --actor CONTACT_ID (or $LEDGER13710_ACTOR)")
-    return str(args.actor)
-
-
 def cmd_close(args: argparse.Namespace) -> int:
     """``points close --period P``: record every unit's total of P as frozen."""
-    actor = _actor(args)
+    actor = actor_of(args)
 
     async def work(projector: PointsProjector, node: Node) -> dict[str, Any]:
         period = parse_period(args.period)
@@ -69,7 +63,7 @@ def cmd_close(args: argparse.Namespace) -> int:
 
 def cmd_appeal(args: argparse.Namespace) -> int:
     """``points appeal POINT --reason R``: the unit contests one of its deductions."""
-    actor, point = _actor(args), parse_point(args.point)
+    actor, point = actor_of(args), parse_point(args.point)
 
     async def work(projector: PointsProjector, node: Node) -> str:
         found = await find_point(
@@ -90,7 +84,7 @@ def cmd_appeal(args: argparse.Namespace) -> int:
 
 def cmd_decide(args: argparse.Namespace) -> int:
     """``points decide POINT --uphold|--reverse --reason R``: a supervisor decides an appeal."""
-    actor, point = _actor(args), parse_point(args.point)
+    actor, point = actor_of(args), parse_point(args.point)
 
     async def work(_projector: PointsProjector, node: Node) -> None:
         decide_appeal(node.app, point=point, reverse=args.reverse, reason=args.reason, actor=actor)
@@ -107,12 +101,10 @@ def _done(args: argparse.Namespace, result: dict[str, Any]) -> None:
         show.out(", ".join(f"{k}: {v}" for k, v in result.items()))
 
 
-def add_decision_commands(
-    points: argparse.ArgumentParser, common: argparse.ArgumentParser, actor_env: str
-) -> None:
+def add_decision_commands(points: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
     """Add ``points close|appeal|decide`` under the ``points`` parser."""
     acting = argparse.ArgumentParser(add_help=False, parents=[common])
-    acting.add_argument("--actor", default=os.environ.get(actor_env, ""), help="contact id")
+    add_actor(acting)
     acting.add_argument("--rules", default=DEFAULT_RULES, help="points rules in force")
     sub = points.add_subparsers(dest="points_cmd", metavar="ACTION")
     close = sub.add_parser("close", parents=[acting], help="freeze a period (冻结)")

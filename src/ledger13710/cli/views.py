@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ledger13710.application.node import Node
 from ledger13710.cli import evidence
 from ledger13710.cli import render as show
-from ledger13710.cli.args import COUNT_MAX, YEARS, int_in
+from ledger13710.cli.args import COUNT_MAX, YEARS, actor_of, add_actor, int_in
 from ledger13710.cli.screens import (
     Names,
     chain_table,
@@ -251,8 +250,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """``import``: register the items of a ledger workbook; report each row's outcome."""
-    if not args.actor:
-        raise InputError("say who registers: --actor CONTACT_ID (or $LEDGER13710_ACTOR)")
+    actor_of(args, "registers")
     path = Path(args.path)
     if not path.is_file():
         raise InputError(f"no workbook at {path}")
@@ -289,7 +287,6 @@ def _filters(p: argparse.ArgumentParser, *, unit: bool = True) -> None:
 def add_view_commands(
     sub: argparse._SubParsersAction[argparse.ArgumentParser],
     common: argparse.ArgumentParser,
-    actor_env: str,
 ) -> None:
     """Add the read-side commands to the command tree."""
     views = sub.add_parser("views", help="the node's read models").add_subparsers(
@@ -345,10 +342,7 @@ def add_view_commands(
         "path", help="an .xlsx or .csv with the ledger's columns (编号 may be empty: new items); "
         "exits 1 when a row was refused",
     )  # fmt: skip
-    imp.add_argument(
-        "--actor", default=os.environ.get(actor_env, ""),
-        help=f"contact id of who registers (default ${actor_env})",
-    )  # fmt: skip
+    add_actor(imp, "registers")
     imp.add_argument("--no-assign", action="store_true", help="register only, do not 交办")
     imp.add_argument("--dry-run", action="store_true", help="check every row and register nothing")
     imp.set_defaults(handler=cmd_import)
