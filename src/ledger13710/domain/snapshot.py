@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
-
-import msgspec
 
 from ledger13710.domain import events as ev
 from ledger13710.domain.item import Item
 from ledger13710.domain.state import ItemState, copy_state, evolve
 
 
-class ItemSnapshot(msgspec.Struct, frozen=True, kw_only=True):
-    """A snapshot of a long-lived item, so loading it does not replay every event."""
+class ItemSnapshot(ev.Fact[UUID, int], frozen=True, kw_only=True):
+    """A snapshot of a long-lived item, so loading it does not replay every event.
 
-    TOPIC = "ledger13710.item.Snapshot.v1"
+    Stored, never published: the aggregate fields come from :class:`~ledger13710.domain.events.Fact`
+    like every event's.
+    """
 
-    originator_id: UUID
-    originator_version: int
-    timestamp: datetime
+    TOPIC: ClassVar[str] = "ledger13710.item.Snapshot.v1"
+
     state: ItemState
 
     @classmethod
