@@ -30,7 +30,7 @@ from eventsourcing.tests.persistence import ApplicationRecorderTestCase, Process
 from conftest import PG_CONNINFO, drop_schema
 from ledger13710.application.recorders import ChainedSQLiteProcessRecorder
 from ledger13710.application.recorders_pg import ChainedPostgresProcessRecorder
-from ledger13710.log.chain import GENESIS, link
+from ledger13710.log.chain import GENESIS, LogEntry, link
 
 ORIGIN = "sx"
 Chained = ChainedSQLiteProcessRecorder | ChainedPostgresProcessRecorder
@@ -41,7 +41,9 @@ def assert_chain_whole(recorder: Chained) -> None:
     """Every event in ``recorder`` has its link, and the links are the ones the log implies."""
     last = recorder.max_notification_id() or 0
     log = recorder.select_notifications(start=1, limit=last + 1)
-    rows = [(n.id, n.topic, str(n.originator_id), n.originator_version, n.state) for n in log]
+    rows = [
+        LogEntry(n.id, n.topic, str(n.originator_id), n.originator_version, n.state) for n in log
+    ]
     expected = {seq: chain_hash for seq, _, _, chain_hash in link(ORIGIN, 0, GENESIS, rows)}
     assert expected == recorder.chain_hashes(1, last)
 

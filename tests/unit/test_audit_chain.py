@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger13710.log.chain import GENESIS, ChainError, link, verify_next
+from ledger13710.log.chain import GENESIS, ChainError, LogEntry, link, verify_next
 from ledger13710.log.record import make_record, record_digest, record_hash
 
 texts = st.text(min_size=1, max_size=20)
@@ -29,7 +29,7 @@ def test_record_hash_is_sha256_over_the_envelope_and_the_event_bytes(
 
 def test_verify_next_follows_link_and_refuses_a_wrong_chain_hash() -> None:
     """A receiver continues the chain from GENESIS; a wrong chain hash or content is named."""
-    rows = [(3, "t", "o", 1, b"a"), (7, "t", "o", 2, b"b")]
+    rows = [LogEntry(3, "t", "o", 1, b"a"), LogEntry(7, "t", "o", 2, b"b")]
     chained = link("sx", 0, GENESIS, rows)
     records = [
         make_record("sx", 3, 0, "t", "o", 1, b"a"),

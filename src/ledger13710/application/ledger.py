@@ -56,7 +56,10 @@ log = get_logger("ledger13710.ledger")
 class LedgerApp(Application[UUID]):
     """A node's event-sourced ledger: store wiring, reading, and every command on items."""
 
-    name = "ledger13710"
+    #: eventsourcing names a PostgreSQL store's tables after the application
+    #: (``ledgerapp_events``, ``ledgerapp_tracking``) and reads its settings under this prefix;
+    #: every node created so far has those tables, so the name stays what it has always been.
+    name = "LedgerApp"
     is_snapshotting_enabled = True
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Item: 20}
     snapshotting_projectors: ClassVar[dict[type[Any], Any]] = {Item: project_item}

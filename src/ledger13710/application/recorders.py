@@ -30,7 +30,7 @@ from eventsourcing.sqlite import (
 )
 
 from ledger13710.domain.errors import ConfigError
-from ledger13710.log.chain import GENESIS, LogRow, link
+from ledger13710.log.chain import GENESIS, LogEntry, link
 from ledger13710.logging import get_logger
 
 log = get_logger("ledger13710.audit")
@@ -53,10 +53,10 @@ PG_DDL = [
 ]
 
 
-def log_rows(ids: Sequence[int], events: Sequence[StoredEvent]) -> list[LogRow]:
+def log_rows(ids: Sequence[int], events: Sequence[StoredEvent]) -> list[LogEntry]:
     """The rows the chain hashes: position, topic, item, version and the stored bytes."""
     return [
-        (seq, s.topic, str(s.originator_id), s.originator_version, s.state)
+        LogEntry(seq, s.topic, str(s.originator_id), s.originator_version, s.state)
         for seq, s in zip(ids, events, strict=True)
     ]
 
@@ -88,7 +88,7 @@ class ChainedSQLiteProcessRecorder(SQLiteProcessRecorder):
             "SELECT rowid, topic, originator_id, originator_version, state "
             f"FROM {self.events_table_name} ORDER BY rowid"
         )
-        rows = [(r[0], r[1], _hyphenated(r[2]), r[3], r[4]) for r in c.fetchall()]
+        rows = [LogEntry(r[0], r[1], _hyphenated(r[2]), r[3], r[4]) for r in c.fetchall()]
         if rows:
             log.warning("chain_backfilled", node=self.origin, records=len(rows))
             c.executemany("INSERT INTO chain VALUES (?,?,?,?)", link(self.origin, 0, GENESIS, rows))

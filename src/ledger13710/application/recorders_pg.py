@@ -16,7 +16,7 @@ from psycopg.sql import SQL, Identifier
 
 from ledger13710.application.recorders import PG_DDL, log, log_rows
 from ledger13710.domain.errors import ConfigError
-from ledger13710.log.chain import GENESIS, link
+from ledger13710.log.chain import GENESIS, LogEntry, link
 
 
 class ChainedPostgresProcessRecorder(PostgresProcessRecorder):
@@ -58,8 +58,11 @@ class ChainedPostgresProcessRecorder(PostgresProcessRecorder):
         if curs.fetchone() is not None:
             return
         curs.execute(self._select_all)
-        rows = [(r["notification_id"], r["topic"], str(r["originator_id"]),
-                 r["originator_version"], bytes(r["state"])) for r in curs.fetchall()]  # fmt: skip
+        rows = [
+            LogEntry(r["notification_id"], r["topic"], str(r["originator_id"]),
+                     r["originator_version"], bytes(r["state"]))
+            for r in curs.fetchall()
+        ]  # fmt: skip
         if rows:
             log.warning("chain_backfilled", node=self.origin, records=len(rows))
             curs.executemany(self._insert_chain, link(self.origin, 0, GENESIS, rows))

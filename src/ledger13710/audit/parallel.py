@@ -21,10 +21,10 @@ from hashlib import sha256
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from ledger13710.audit.rows import ChainLink, JoinedRow, LogEntry
+from ledger13710.audit.rows import JoinedRow
 from ledger13710.audit.store import _BATCH, _HYPHENATED, SQLiteAuditStore, log_row
 from ledger13710.gcpause import gc_paused
-from ledger13710.log.chain import GENESIS, as_read
+from ledger13710.log.chain import GENESIS, ChainLink, LogEntry, as_read
 from ledger13710.log.merkle import CompactRange
 
 #: Below this many chain rows one process scans the whole log.
@@ -196,7 +196,7 @@ def _scan(
             if orphans and orphans[0].seq < seq:
                 flush()
                 while orphans and orphans[0].seq < seq:
-                    orphan = ChainLink._make(as_read(orphans.pop(0)))
+                    orphan = as_read(orphans.pop(0))
                     out.append(JoinedRow(orphan.seq, None, orphan))
                     size, prev_seq, prev_hash = size + 1, orphan.seq, orphan.chain_hash
             if oid != last_oid or topic != last_topic:  # (a str equals only a str)
@@ -225,7 +225,7 @@ def _scan(
                     continue
             flush()
             e = _log_row(db, seq, topic, oid, version, state, normal)
-            c = ChainLink._make(as_read((seq, cprev, crh, cch)))
+            c = as_read((seq, cprev, crh, cch))
             out.append(JoinedRow(seq, e, c))
             size, prev_seq, prev_hash = size + 1, seq, c.chain_hash
     flush()

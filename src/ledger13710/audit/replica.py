@@ -20,11 +20,11 @@ from hashlib import sha256
 from pathlib import Path
 from uuid import UUID
 
-from ledger13710.audit.rows import ChainLink, JoinedRow, LogEntry
+from ledger13710.audit.rows import JoinedRow
 from ledger13710.audit.store import CP_COLUMNS, VERIFIED, Checkpoint, checkpoint_of
 from ledger13710.audit.verify import Issue, Problem, Report, verify_log
 from ledger13710.domain.errors import InputError
-from ledger13710.log.chain import GENESIS, as_bytes
+from ledger13710.log.chain import GENESIS, ChainLink, LogEntry, as_bytes
 
 
 class ReplicaAuditStore:

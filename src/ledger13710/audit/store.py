@@ -16,10 +16,11 @@ from uuid import UUID
 import msgspec
 
 from ledger13710.application.ledger import LedgerApp
-from ledger13710.audit.rows import ChainLink, JoinedRow, LogEntry
+from ledger13710.audit.rows import JoinedRow
 from ledger13710.config.node import NodeConfig, load_node_config
 from ledger13710.config.store import store_env
 from ledger13710.domain.errors import ConfigError, InputError
+from ledger13710.log.chain import ChainLink, LogEntry
 
 #: SQLite rows fetched at a time (larger batches fall out of the CPU caches: 20,000 cost 40%
 #: more per row); PostgreSQL's named cursors fetch more per round trip.

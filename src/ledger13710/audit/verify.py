@@ -17,10 +17,10 @@ from hashlib import sha256
 from ledger13710.application.mapper import decode_event
 from ledger13710.audit.keys import rotation_ok, signature_ok
 from ledger13710.audit.parallel import MIN_PARALLEL, Run, extend, items
-from ledger13710.audit.rows import ChainLink, JoinedRow, LogEntry
+from ledger13710.audit.rows import JoinedRow
 from ledger13710.audit.store import AuditStore, Checkpoint, SQLiteAuditStore
 from ledger13710.domain.key_events import KeyRotated, keys_id
-from ledger13710.log.chain import GENESIS, as_read
+from ledger13710.log.chain import GENESIS, ChainLink, LogEntry, as_read
 from ledger13710.log.merkle import CompactRange
 from ledger13710.log.record import record_digest
 
@@ -173,7 +173,7 @@ def verify_log(
             )
             continue
         report.records += 1
-        c = ChainLink._make(as_read(c))
+        c = as_read(c)
         issues += _link_issues(seq, c, prev_seq, prev_hash)
         leaf = c.record_hash
         if e is None:

@@ -13,6 +13,7 @@ So a chain hash commits to the whole log up to its record, in order, and to the 
 from __future__ import annotations
 
 from hashlib import sha256
+from typing import NamedTuple
 
 from ledger13710.log.record import Record, record_digest, record_hash
 
@@ -20,12 +21,32 @@ from ledger13710.log.record import Record, record_digest, record_hash
 GENESIS = sha256(b"ledger13710 chain genesis v1").digest()
 
 
-def as_read(row: ChainRow) -> ChainRow:
+class LogEntry(NamedTuple):
+    """One position of the log as the chain sees it: what its record hash covers besides the
+    origin and the back-link. The write path hashes it; the auditor reads it back by name."""
+
+    seq: int
+    topic: str
+    originator_id: str  # hyphenated, as the record hash spells it
+    originator_version: int
+    state: bytes
+
+
+class ChainLink(NamedTuple):
+    """One row of the ``chain`` table, hashes raw."""
+
+    seq: int
+    prev_seq: int
+    record_hash: bytes
+    chain_hash: bytes
+
+
+def as_read(row: tuple[int, int, object, object]) -> ChainLink:
     """A chain row as the verifier uses it: a hash column rewritten with another type (SQLite
     keeps any) becomes the bytes of what is there, so it is a finding, never a crash. A
     back-link that is not an integer is left as it is (it equals no position)."""
     seq, prev, rh, ch = row
-    return seq, prev, as_bytes(rh), as_bytes(ch)
+    return ChainLink(seq, prev, as_bytes(rh), as_bytes(ch))
 
 
 def as_bytes(value: object) -> bytes:
@@ -67,18 +88,12 @@ def verify_next(prev_chain_hash: str, record: Record, chain_hash: str) -> str:
     return expected
 
 
-#: One position of the log as the chain sees it: (seq, topic, originator id, version, state).
-LogRow = tuple[int, str, str, int, bytes]
-#: One row of the ``chain`` table: (seq, prev_seq, record_hash, chain_hash), hashes raw.
-ChainRow = tuple[int, int, bytes, bytes]
-
-
-def link(origin: str, prev_seq: int, prev_hash: bytes, rows: list[LogRow]) -> list[ChainRow]:
+def link(origin: str, prev_seq: int, prev_hash: bytes, rows: list[LogEntry]) -> list[ChainLink]:
     """Chain rows for ``rows`` (in log order) after the chain tail ``(prev_seq, prev_hash)``."""
-    out: list[ChainRow] = []
+    out: list[ChainLink] = []
     for seq, topic, originator_id, version, state in rows:
         digest = record_digest(origin, seq, prev_seq, topic, originator_id, version, state)
         prev_hash = sha256(prev_hash + digest).digest()
-        out.append((seq, prev_seq, digest, prev_hash))
+        out.append(ChainLink(seq, prev_seq, digest, prev_hash))
         prev_seq = seq
     return out
