@@ -205,6 +205,35 @@ def test_import_reads_csv_numbers_new_items_and_dry_runs(
     assert node.app.item(number).title == "风电法兰运输受阻"
 
 
+def test_csv_export_never_hands_a_spreadsheet_a_formula(
+    make_node: MakeNode, clock: ManualClock, tmp_path: Path
+) -> None:
+    """A title that starts like a formula is written as text (a leading apostrophe) and
+    imports back exactly, on a node that has never seen it."""
+    source = make_node("sqlite")
+    title = '=HYPERLINK("http://example.invalid","点击")'
+    number = source.app.register(
+        title=title, source="key_work", board="key-work", severity="general",
+        raising_unit="sx", lead_unit="sx/transport", actor=SUP,
+    ).number  # fmt: skip
+    out = tmp_path / "out.csv"
+
+    async def run() -> None:
+        async with open_views(source.dir, source.id, source.app.recorder) as views:
+            await views.catch_up()
+            page = await ledger_page(views.store, LedgerQuery(page_size=0), clock.now())
+            excel.write_ledger_csv(out, page.items, source.app.boards)
+
+    asyncio.run(run())
+    with out.open(encoding="utf-8-sig", newline="") as f:
+        written = {row[0]: row[1] for row in csv.reader(f)}
+    assert "'" + title == written[number]
+    target = make_node("sqlite")
+    report = import_ledger(target.app, out, actor=SUP)
+    assert (report.registered, report.refused) == (1, 0)
+    assert title == target.app.item(number).title
+
+
 @pytest.mark.parametrize(
     ("name", "content", "needle"),
     [

@@ -16,6 +16,7 @@ from ledger13710.config.boards import Board
 from ledger13710.domain.item import item_id
 from ledger13710.domain.text import display
 from ledger13710.domain.types import SHANGHAI
+from ledger13710.projections.csvcells import to_csv
 from ledger13710.projections.labels import (
     CLOCK_ZH,
     LIGHT_ZH,
@@ -172,15 +173,13 @@ def write_ledger_csv(
     unit_name: UnitName = str,
     names: EvidenceNames | None = None,
 ) -> None:
-    """The ledger as one CSV (UTF-8 with BOM, so Excel reads the Chinese headers)."""
+    """The ledger as one CSV (UTF-8 with BOM, so Excel reads the Chinese headers); text that a
+    spreadsheet would run as a formula is escaped (:mod:`~ledger13710.projections.csvcells`)."""
     with path.open("w", encoding="utf-8-sig", newline="") as f:
         w = csv.writer(f)
         w.writerow(LEDGER_HEADERS)
         for r in rows:
-            w.writerow(
-                v.strftime("%Y-%m-%d %H:%M") if isinstance(v, datetime) else v
-                for v in _values(r, boards, unit_name, names or {})
-            )
+            w.writerow(_csv_cell(v) for v in _values(r, boards, unit_name, names or {}))
 
 
 def write_stats_csv(path: Path, stats: Stats) -> None:
@@ -190,4 +189,14 @@ def write_stats_csv(path: Path, stats: Stats) -> None:
         for title, (headers, rows) in stats_tables(stats).items():
             w.writerow([title, *headers])
             for values in rows:
-                w.writerow([title, *(str(v) if isinstance(v, Rate) else v for v in values)])
+                w.writerow([title, *(_csv_cell(v) for v in values)])
+
+
+def _csv_cell(value: Any) -> Any:
+    """A cell value as the CSV writes it: a time in local minutes, a rate as its percentage,
+    text escaped so a spreadsheet never runs it; numbers as they are."""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, Rate):
+        return str(value)
+    return to_csv(value) if isinstance(value, str) else value

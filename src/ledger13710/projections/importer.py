@@ -23,6 +23,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from ledger13710.application.registrar import Registrar
 from ledger13710.domain.errors import InputError, LedgerError
+from ledger13710.projections.csvcells import from_csv
 from ledger13710.projections.excel import ALL_ITEMS, IMPORT_HEADERS
 from ledger13710.projections.labels import SEVERITY_ZH, SOURCE_ZH, code_of
 
@@ -120,7 +121,7 @@ def _csv_rows(path: Path) -> Rows:
             rows = list(csv.reader(f))
     except (OSError, UnicodeDecodeError, csv.Error) as e:
         raise InputError(f"cannot read {path.name} as UTF-8 CSV: {e}") from None
-    yield from _ledger_rows(path.stem, iter(rows), path)
+    yield from _ledger_rows(path.stem, ([from_csv(c) for c in row] for row in rows), path)
 
 
 def _workbook_rows(path: Path) -> Rows:
