@@ -10,7 +10,10 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
+from collections.abc import MutableMapping
 from typing import Any, TextIO, cast
+
+from ledger13710.domain.text import display
 
 #: ``(level, json)`` of a :func:`configure` call not yet applied (structlog not imported yet).
 _pending: tuple[str, bool] | None = None
@@ -32,6 +35,7 @@ def _apply(level: str, *, json: bool) -> None:
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        safe_text,
     ]
     processors.append(
         structlog.processors.JSONRenderer(ensure_ascii=False)
@@ -46,6 +50,16 @@ def _apply(level: str, *, json: bool) -> None:
         logger_factory=structlog.PrintLoggerFactory(file=cast(TextIO, _Stderr())),
         cache_logger_on_first_use=False,
     )
+
+
+def safe_text(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Any:
+    """Escape control and bidi characters in every text value (``display``): a log line may
+    carry text from a user or another node (a title, a refused record's reason), and neither
+    a JSON line read in a terminal nor the console format may hand it an escape sequence."""
+    for key, value in event.items():
+        if isinstance(value, str):
+            event[key] = display(value)
+    return event
 
 
 def _structlog() -> Any:
