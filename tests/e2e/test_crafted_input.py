@@ -187,6 +187,17 @@ def test_item_show_and_the_ledger_show_user_text_safely(node: Path, run: Run) ->
     assert "\\x1b[31m车道\\u202e拓宽 [bold]x[/] \\x9b2J" in shown
 
 
+def test_emoji_codes_in_user_text_are_shown_as_typed(node: Path, run: Run) -> None:
+    """rich would turn ``:red_circle:`` into 🔴; a title shows on every screen as it was typed."""
+    assert run(*register_args(node, title="会议:red_circle:纪要")).code == 0
+    for args in (["item", "show", "sx-2016-0002"], ["ledger"], ["timeline", "sx-2016-0002"]):
+        done = run(*args, "--dir", str(node), *NOW)
+        assert done.code == 0, done.err
+        assert "🔴" not in done.out
+    shown = run("item", "show", "sx-2016-0002", "--dir", str(node), *NOW).out
+    assert "会议:red_circle:纪要" in shown
+
+
 def test_json_output_keeps_the_exact_text_but_no_raw_bidi_or_c1(node: Path, run: Run) -> None:
     """``--json`` decodes to the stored title; the bytes on the terminal hold no raw control."""
     assert run(*register_args(node, title=TITLE)).code == 0

@@ -65,8 +65,10 @@ def item_json(item: ItemState, now: datetime) -> dict[str, Any]:
 
 
 def print_all(renderables: Iterable[Any]) -> None:
-    """Render rich objects to stdout."""
-    console = Console(soft_wrap=False, width=max(Console().width, 140))
+    """Render rich objects to stdout. ``emoji=False``: rich would turn a ``:red_circle:`` typed
+    in a title into 🔴 (markup escaping does not cover emoji codes); text shows as it was typed."""
+    console = Console(soft_wrap=False, emoji=False)
+    console.width = max(console.width, 140)
     for r in renderables:
         console.print(r)
 
