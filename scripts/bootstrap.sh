@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 UV_VERSION=0.13.9
 mode=${1:-dev}
 case "$mode" in
-  run) extras=() ;;
+  run) extras=(--inexact) ;;  # keeps the dev tools of a checkout that has them (demo, then tests)
   dev) extras=(--extra dev) ;;
   *) echo "usage: bash scripts/bootstrap.sh run|dev" >&2; exit 2 ;;
 esac
